@@ -1,0 +1,342 @@
+// Package config reads the suite's one JSON config file: it applies defaults,
+// derives the issuer's endpoints, and validates every field so that a bad file
+// fails the cold start with one message naming the field and the problem.
+package config
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// FileName is the config file's name beside the function binary.
+const FileName = "config.json"
+
+// EnvPath overrides the config location for local use; Lambda@Edge has no
+// environment variables, so nothing requires it.
+const EnvPath = "EDGEAUTH_CONFIG"
+
+// Config is the whole deployment config. JSON names are the field names in
+// lower camel case; see README.md for the reference.
+type Config struct {
+	// Issuer names who signs the tokens: exactly one of Cognito or OIDC.
+	Cognito *Cognito `json:"cognito,omitempty"`
+	OIDC    *OIDC    `json:"oidc,omitempty"`
+
+	ClientID     string `json:"clientId"`
+	ClientSecret string `json:"clientSecret,omitempty"`
+	// Scopes requested at login. Default: openid email profile.
+	Scopes []string `json:"scopes,omitempty"`
+
+	// Hosts the distribution serves, first the default. The redirect URI uses
+	// the request's Host when listed here, else the first. Empty: the event's
+	// distributionDomainName, else the Host header.
+	Hosts []string `json:"hosts,omitempty"`
+	// Scheme of the public URLs: "https" (default) or "http" for local runs.
+	// With "http" cookies lose Secure and responses lose HSTS.
+	Scheme string `json:"scheme,omitempty"`
+
+	Paths   Paths   `json:"paths"`
+	Cookies Cookies `json:"cookies"`
+
+	// Keys sign (the first) and verify (all) the suite's cookies.
+	Keys []KeyPair `json:"keys"`
+	// JWKS is the issuer's key set, embedded at packaging time.
+	JWKS json.RawMessage `json:"jwks"`
+
+	// Rules are tried in order, first match wins; no match means "signed in".
+	Rules []Rule `json:"rules,omitempty"`
+
+	// ClockSkew tolerated on exp/nbf/iat, e.g. "30s". Default 30s, at most 5m.
+	ClockSkew Duration `json:"clockSkew,omitempty"`
+	// SessionLifetime caps the session cookie; default: the ID token's exp.
+	SessionLifetime Duration `json:"sessionLifetime,omitempty"`
+	// RefreshLifetime is how long the refresh cookie lives. Default 30 days.
+	RefreshLifetime Duration `json:"refreshLifetime,omitempty"`
+
+	// AuthorizeParams are added to the authorize URL (identity_provider,
+	// idp_identifier, prompt, login_hint, lang…).
+	AuthorizeParams map[string]string `json:"authorizeParams,omitempty"`
+
+	// BearerToken is which token an Authorization header must carry:
+	// "access" (default), "id", or "any".
+	BearerToken string `json:"bearerToken,omitempty"`
+
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string `json:"logLevel,omitempty"`
+
+	// Derived by Load; not read from the file.
+	Issuer    string    `json:"-"`
+	Endpoints Endpoints `json:"-"`
+}
+
+// Cognito names a user pool and its hosted-UI domain.
+type Cognito struct {
+	Region     string `json:"region"`
+	UserPoolID string `json:"userPoolId"`
+	// Domain is the hosted UI's host name: <prefix>.auth.<region>.amazoncognito.com
+	// or a custom domain.
+	Domain string `json:"domain"`
+}
+
+// OIDC names any OpenID Connect issuer and its endpoints.
+type OIDC struct {
+	IssuerURL             string `json:"issuerUrl"`
+	AuthorizationEndpoint string `json:"authorizationEndpoint"`
+	TokenEndpoint         string `json:"tokenEndpoint"`
+	// Optional: without them sign-out skips revocation / IdP logout.
+	RevocationEndpoint string `json:"revocationEndpoint,omitempty"`
+	EndSessionEndpoint string `json:"endSessionEndpoint,omitempty"`
+	// JWKSURI is where packaging fetches the key set from.
+	JWKSURI string `json:"jwksUri,omitempty"`
+}
+
+// Endpoints are the issuer's URLs, derived from Cognito or copied from OIDC.
+type Endpoints struct {
+	Authorize string
+	Token     string
+	Revoke    string // "" when the provider has none
+	Logout    string // "" when the provider has none
+	// CognitoLogout is true for Cognito's non-standard /logout
+	// (client_id + logout_uri instead of id_token_hint).
+	CognitoLogout bool
+	JWKS          string
+}
+
+// Paths are the suite's own paths.
+type Paths struct {
+	ParseAuth    string `json:"parseAuth,omitempty"`    // default /parseauth
+	RefreshAuth  string `json:"refreshAuth,omitempty"`  // default /refreshauth
+	SignOut      string `json:"signOut,omitempty"`      // default /signout
+	AfterSignOut string `json:"afterSignOut,omitempty"` // default /
+}
+
+// Cookies are the attributes of every cookie the suite sets.
+type Cookies struct {
+	Prefix   string `json:"prefix,omitempty"`   // default "edgeauth"
+	Domain   string `json:"domain,omitempty"`   // default: host-only
+	SameSite string `json:"sameSite,omitempty"` // Lax (default), Strict or None
+}
+
+// KeyPair is one securecookie key pair, base64 (standard or URL alphabet).
+type KeyPair struct {
+	// Hash authenticates: 32 or 64 bytes.
+	Hash Bytes `json:"hash"`
+	// Block encrypts (AES): 16, 24 or 32 bytes.
+	Block Bytes `json:"block"`
+}
+
+// Rule is one ordered path rule.
+type Rule struct {
+	// Path is a pattern: a literal path, or a prefix ending in "/*" (which
+	// also matches the bare prefix directory), with "{claim}" segments that
+	// must equal the identity's claim (e.g. "/users/{sub}/*").
+	Path string `json:"path"`
+	// Public paths need no credential.
+	Public bool `json:"public,omitempty"`
+	// Groups: the identity must be in any of them.
+	Groups []string `json:"groups,omitempty"`
+	// Scopes: a Bearer token must carry any of them.
+	Scopes []string `json:"scopes,omitempty"`
+}
+
+// Duration is a time.Duration written as a Go duration string ("30s").
+type Duration time.Duration
+
+// UnmarshalJSON reads "30s" (or a number of seconds).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n float64
+		if err2 := json.Unmarshal(b, &n); err2 != nil {
+			return errors.New(`want a duration such as "30s"`)
+		}
+		*d = Duration(time.Duration(n * float64(time.Second)))
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("want a duration such as \"30s\", got %q", s)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalJSON writes the duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// Std returns the time.Duration.
+func (d Duration) Std() time.Duration { return time.Duration(d) }
+
+// Bytes is a key in base64.
+type Bytes []byte
+
+// UnmarshalJSON accepts standard or URL base64, padded or not.
+func (b *Bytes) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return errors.New("want a base64 string")
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if v, err := enc.DecodeString(s); err == nil {
+			*b = v
+			return nil
+		}
+	}
+	return errors.New("not valid base64")
+}
+
+// MarshalJSON writes standard base64.
+func (b Bytes) MarshalJSON() ([]byte, error) {
+	return json.Marshal(base64.StdEncoding.EncodeToString(b))
+}
+
+// Path returns where the config is read from: $EDGEAUTH_CONFIG when set,
+// else config.json beside the running binary.
+func Path() (string, error) {
+	if p := os.Getenv(EnvPath); p != "" {
+		return p, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("config: locate binary: %w", err)
+	}
+	return filepath.Join(filepath.Dir(exe), FileName), nil
+}
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse decodes, defaults and validates a config. Unknown fields are errors,
+// so a misspelt option never silently does nothing.
+func Parse(b []byte) (*Config, error) {
+	var c Config
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("config: %w", describeDecodeError(err))
+	}
+	if dec.More() {
+		return nil, errors.New("config: trailing data after the JSON object")
+	}
+	c.applyDefaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	c.derive()
+	return &c, nil
+}
+
+func describeDecodeError(err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return fmt.Errorf("%s: want %s", te.Field, te.Type)
+	}
+	return err
+}
+
+func (c *Config) applyDefaults() {
+	if len(c.Scopes) == 0 {
+		c.Scopes = []string{"openid", "email", "profile"}
+	}
+	if c.Scheme == "" {
+		c.Scheme = "https"
+	}
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	def(&c.Paths.ParseAuth, "/parseauth")
+	def(&c.Paths.RefreshAuth, "/refreshauth")
+	def(&c.Paths.SignOut, "/signout")
+	def(&c.Paths.AfterSignOut, "/")
+	def(&c.Cookies.Prefix, "edgeauth")
+	def(&c.Cookies.SameSite, "Lax")
+	def(&c.BearerToken, "access")
+	def(&c.LogLevel, "info")
+	if c.ClockSkew == 0 {
+		c.ClockSkew = Duration(30 * time.Second)
+	}
+	if c.RefreshLifetime == 0 {
+		c.RefreshLifetime = Duration(30 * 24 * time.Hour)
+	}
+}
+
+func (c *Config) derive() {
+	if c.Cognito != nil {
+		c.Issuer = "https://cognito-idp." + c.Cognito.Region + ".amazonaws.com/" + c.Cognito.UserPoolID
+		base := "https://" + c.Cognito.Domain
+		c.Endpoints = Endpoints{
+			Authorize:     base + "/oauth2/authorize",
+			Token:         base + "/oauth2/token",
+			Revoke:        base + "/oauth2/revoke",
+			Logout:        base + "/logout",
+			CognitoLogout: true,
+			JWKS:          c.Issuer + "/.well-known/jwks.json",
+		}
+		return
+	}
+	c.Issuer = c.OIDC.IssuerURL
+	c.Endpoints = Endpoints{
+		Authorize: c.OIDC.AuthorizationEndpoint,
+		Token:     c.OIDC.TokenEndpoint,
+		Revoke:    c.OIDC.RevocationEndpoint,
+		Logout:    c.OIDC.EndSessionEndpoint,
+		JWKS:      c.OIDC.JWKSURI,
+	}
+}
+
+// Secure reports whether cookies get Secure and responses HSTS.
+func (c *Config) Secure() bool { return c.Scheme == "https" }
+
+// PublicOrigin returns scheme://host for URLs the browser must come back to
+// (the redirect URI, the logout return). host is the request's Host header
+// and distribution the event's distributionDomainName. A Host not listed in
+// Hosts is never echoed, so a forged Host cannot steer a redirect.
+func (c *Config) PublicOrigin(host, distribution string) string {
+	h := host
+	switch {
+	case len(c.Hosts) > 0:
+		h = c.Hosts[0]
+		for _, allowed := range c.Hosts {
+			if strings.EqualFold(allowed, host) {
+				h = allowed
+				break
+			}
+		}
+	case distribution != "":
+		h = distribution
+	}
+	return c.Scheme + "://" + h
+}
+
+// RuleClaims lists the rule-referenced claims, so a session keeps only the
+// claims some rule needs and stays small.
+func (c *Config) RuleClaims() []string {
+	var out []string
+	for _, r := range c.Rules {
+		for s := range strings.SplitSeq(r.Path, "/") {
+			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+				name := s[1 : len(s)-1]
+				if !slices.Contains(out, name) {
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	return out
+}

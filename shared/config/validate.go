@@ -1,0 +1,271 @@
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrInvalid classifies every validation failure; the message names the field.
+var ErrInvalid = errors.New("config: invalid")
+
+// FieldError names the field at fault and what is wrong with it.
+type FieldError struct {
+	Field   string // e.g. rules[2].path
+	Problem string
+}
+
+func (e *FieldError) Error() string { return "config: " + e.Field + ": " + e.Problem }
+
+// Is makes errors.Is(err, ErrInvalid) true for every FieldError.
+func (e *FieldError) Is(target error) bool { return target == ErrInvalid }
+
+func bad(field, format string, args ...any) error {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+var (
+	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	poolRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$`)
+	hostRE     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$`)
+	segmentRE  = regexp.MustCompile(`^\{[A-Za-z0-9_:.\-]+\}$`)
+	cookieName = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
+)
+
+func (c *Config) validate() error {
+	switch {
+	case c.Cognito == nil && c.OIDC == nil:
+		return bad("cognito", "set either cognito or oidc")
+	case c.Cognito != nil && c.OIDC != nil:
+		return bad("oidc", "set only one of cognito and oidc")
+	case c.Cognito != nil:
+		if !regionRE.MatchString(c.Cognito.Region) {
+			return bad("cognito.region", "must be an AWS region such as us-east-1, got %q", c.Cognito.Region)
+		}
+		if !poolRE.MatchString(c.Cognito.UserPoolID) {
+			return bad("cognito.userPoolId", "must look like us-east-1_AbCdEf123, got %q", c.Cognito.UserPoolID)
+		}
+		if !strings.HasPrefix(c.Cognito.UserPoolID, c.Cognito.Region+"_") {
+			return bad("cognito.userPoolId", "pool %q is not in region %q", c.Cognito.UserPoolID, c.Cognito.Region)
+		}
+		if !hostRE.MatchString(c.Cognito.Domain) {
+			return bad("cognito.domain", "must be a host name such as example.auth.us-east-1.amazoncognito.com, got %q", c.Cognito.Domain)
+		}
+	default:
+		o := c.OIDC
+		if err := checkURL("oidc.issuerUrl", o.IssuerURL, true); err != nil {
+			return err
+		}
+		if err := checkURL("oidc.authorizationEndpoint", o.AuthorizationEndpoint, true); err != nil {
+			return err
+		}
+		if err := checkURL("oidc.tokenEndpoint", o.TokenEndpoint, true); err != nil {
+			return err
+		}
+		for f, v := range map[string]string{"oidc.revocationEndpoint": o.RevocationEndpoint, "oidc.endSessionEndpoint": o.EndSessionEndpoint, "oidc.jwksUri": o.JWKSURI} {
+			if err := checkURL(f, v, false); err != nil {
+				return err
+			}
+		}
+	}
+	if c.ClientID == "" {
+		return bad("clientId", "is required")
+	}
+	if strings.ContainsAny(c.ClientID, " \t\r\n") {
+		return bad("clientId", "must not contain white space")
+	}
+	if !slices.Contains(c.Scopes, "openid") {
+		return bad("scopes", `must include "openid"`)
+	}
+	for i, s := range c.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\r\n\"") {
+			return bad(fmt.Sprintf("scopes[%d]", i), "must be one scope without spaces or quotes, got %q", s)
+		}
+	}
+	for i, h := range c.Hosts {
+		if !hostRE.MatchString(h) {
+			return bad(fmt.Sprintf("hosts[%d]", i), "must be a host name (optionally :port), got %q", h)
+		}
+	}
+	if c.Scheme != "https" && c.Scheme != "http" {
+		return bad("scheme", `must be "https" or "http", got %q`, c.Scheme)
+	}
+	if err := c.validatePaths(); err != nil {
+		return err
+	}
+	if err := c.validateCookies(); err != nil {
+		return err
+	}
+	if len(c.Keys) == 0 {
+		return bad("keys", "at least one key pair is required (make package generates one)")
+	}
+	for i, k := range c.Keys {
+		if len(k.Hash) != 32 && len(k.Hash) != 64 {
+			return bad(fmt.Sprintf("keys[%d].hash", i), "must be 32 or 64 bytes, got %d", len(k.Hash))
+		}
+		if len(k.Block) != 16 && len(k.Block) != 24 && len(k.Block) != 32 {
+			return bad(fmt.Sprintf("keys[%d].block", i), "must be 16, 24 or 32 bytes, got %d", len(k.Block))
+		}
+	}
+	if err := validateJWKS(c.JWKS); err != nil {
+		return err
+	}
+	for i, r := range c.Rules {
+		if err := validateRule(fmt.Sprintf("rules[%d]", i), r); err != nil {
+			return err
+		}
+	}
+	if c.ClockSkew < 0 || c.ClockSkew.Std() > 5*time.Minute {
+		return bad("clockSkew", "must be between 0s and 5m, got %s", c.ClockSkew.Std())
+	}
+	if c.SessionLifetime < 0 {
+		return bad("sessionLifetime", "must not be negative")
+	}
+	if c.RefreshLifetime < 0 {
+		return bad("refreshLifetime", "must not be negative")
+	}
+	reserved := []string{"response_type", "client_id", "redirect_uri", "state", "nonce", "scope", "code_challenge", "code_challenge_method"}
+	for k := range c.AuthorizeParams {
+		if slices.Contains(reserved, k) {
+			return bad("authorizeParams."+k, "is set by the suite and cannot be overridden")
+		}
+	}
+	switch c.BearerToken {
+	case "access", "id", "any":
+	default:
+		return bad("bearerToken", `must be "access", "id" or "any", got %q`, c.BearerToken)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return bad("logLevel", `must be debug, info, warn or error, got %q`, c.LogLevel)
+	}
+	return nil
+}
+
+func checkURL(field, v string, required bool) error {
+	if v == "" {
+		if required {
+			return bad(field, "is required")
+		}
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return bad(field, "must be an absolute http(s) URL, got %q", v)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return bad(field, "must not carry a query or fragment")
+	}
+	return nil
+}
+
+func (c *Config) validatePaths() error {
+	seen := map[string]string{}
+	for _, p := range []struct{ field, v string }{
+		{"paths.parseAuth", c.Paths.ParseAuth},
+		{"paths.refreshAuth", c.Paths.RefreshAuth},
+		{"paths.signOut", c.Paths.SignOut},
+		{"paths.afterSignOut", c.Paths.AfterSignOut},
+	} {
+		if !strings.HasPrefix(p.v, "/") || strings.HasPrefix(p.v, "//") || strings.ContainsAny(p.v, "?#\\ \t\r\n") {
+			return bad(p.field, `must be a path starting with "/" without query, got %q`, p.v)
+		}
+		if p.field == "paths.afterSignOut" {
+			continue
+		}
+		if other, dup := seen[p.v]; dup {
+			return bad(p.field, "is the same as %s", other)
+		}
+		seen[p.v] = p.field
+	}
+	return nil
+}
+
+func (c *Config) validateCookies() error {
+	if !cookieName.MatchString(c.Cookies.Prefix) {
+		return bad("cookies.prefix", "must be letters, digits, '-' or '_', got %q", c.Cookies.Prefix)
+	}
+	if d := c.Cookies.Domain; d != "" && !hostRE.MatchString(strings.TrimPrefix(d, ".")) {
+		return bad("cookies.domain", "must be a domain name, got %q", d)
+	}
+	switch c.Cookies.SameSite {
+	case "Lax", "Strict":
+	case "None":
+		if c.Scheme != "https" {
+			return bad("cookies.sameSite", `"None" needs scheme "https"`)
+		}
+	default:
+		return bad("cookies.sameSite", `must be "Lax", "Strict" or "None", got %q`, c.Cookies.SameSite)
+	}
+	return nil
+}
+
+func validateJWKS(raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return bad("jwks", "is required (make package fetches it from the issuer)")
+	}
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return bad("jwks", "must be a JSON Web Key Set object: %v", err)
+	}
+	if len(set.Keys) == 0 {
+		return bad("jwks.keys", "must hold at least one key")
+	}
+	for i, k := range set.Keys {
+		if kty, _ := k["kty"].(string); kty != "RSA" {
+			return bad(fmt.Sprintf("jwks.keys[%d].kty", i), `must be "RSA" (tokens are RS256), got %v`, k["kty"])
+		}
+		if kid, _ := k["kid"].(string); kid == "" {
+			return bad(fmt.Sprintf("jwks.keys[%d].kid", i), "is required: keys are chosen by kid")
+		}
+		if _, private := k["d"]; private {
+			return bad(fmt.Sprintf("jwks.keys[%d]", i), "is a private key; embed only public keys")
+		}
+	}
+	return nil
+}
+
+func validateRule(field string, r Rule) error {
+	p := r.Path
+	if !strings.HasPrefix(p, "/") {
+		return bad(field+".path", `must start with "/", got %q`, p)
+	}
+	if strings.ContainsAny(p, "?#\\ \t\r\n") {
+		return bad(field+".path", "must be a plain path pattern, got %q", p)
+	}
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, s := range segs {
+		switch {
+		case s == "*" && i != len(segs)-1:
+			return bad(field+".path", `"*" may only end the pattern, got %q`, p)
+		case strings.Contains(s, "*") && s != "*":
+			return bad(field+".path", `"*" must be a whole last segment, got %q`, p)
+		case strings.ContainsAny(s, "{}") && !segmentRE.MatchString(s):
+			return bad(field+".path", "a claim segment must be a whole segment such as {sub}, got %q", s)
+		case s == "." || s == "..":
+			return bad(field+".path", "must not contain dot segments, got %q", p)
+		}
+	}
+	if r.Public && (len(r.Groups) > 0 || len(r.Scopes) > 0 || strings.Contains(p, "{")) {
+		return bad(field+".public", "a public rule cannot also require groups, scopes or claims")
+	}
+	for i, g := range r.Groups {
+		if g == "" {
+			return bad(fmt.Sprintf("%s.groups[%d]", field, i), "must not be empty")
+		}
+	}
+	for i, s := range r.Scopes {
+		if s == "" {
+			return bad(fmt.Sprintf("%s.scopes[%d]", field, i), "must not be empty")
+		}
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package edge
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Get returns the first value of the named header, or "".
+func (h Headers) Get(name string) string {
+	if v := h[strings.ToLower(name)]; len(v) > 0 {
+		return v[0].Value
+	}
+	return ""
+}
+
+// Values returns every value of the named header, in order.
+func (h Headers) Values(name string) []string {
+	hs := h[strings.ToLower(name)]
+	out := make([]string, 0, len(hs))
+	for _, e := range hs {
+		out = append(out, e.Value)
+	}
+	return out
+}
+
+// Set replaces the named header with one value.
+func (h Headers) Set(name, value string) {
+	h[strings.ToLower(name)] = []Header{{Key: http.CanonicalHeaderKey(name), Value: value}}
+}
+
+// Add appends a value to the named header (each Set-Cookie is its own entry).
+func (h Headers) Add(name, value string) {
+	k := strings.ToLower(name)
+	h[k] = append(h[k], Header{Key: http.CanonicalHeaderKey(name), Value: value})
+}
+
+// Del removes the named header.
+func (h Headers) Del(name string) { delete(h, strings.ToLower(name)) }
+
+// Cookie is one name=value pair from a Cookie header.
+type Cookie struct {
+	Name  string
+	Value string
+}
+
+// ParseCookieHeader splits a Cookie header value into its pairs, in order.
+// It is lenient, as browsers are: a pair without "=" or with an invalid name
+// is skipped, never an error, and surrounding quotes are kept in the value.
+func ParseCookieHeader(line string) []Cookie {
+	var out []Cookie
+	for part := range strings.SplitSeq(line, ";") {
+		part = strings.TrimSpace(part)
+		name, value, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		name = strings.TrimSpace(name)
+		if !validCookieName(name) {
+			continue
+		}
+		out = append(out, Cookie{Name: name, Value: strings.TrimSpace(value)})
+	}
+	return out
+}
+
+func validCookieName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("()<>@,;:\\\"/[]?={}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Cookies returns the pairs of every Cookie header entry, merged in order;
+// CloudFront may deliver the header as several entries.
+func (r *Request) Cookies() []Cookie {
+	var out []Cookie
+	for _, h := range r.Headers["cookie"] {
+		out = append(out, ParseCookieHeader(h.Value)...)
+	}
+	return out
+}
+
+// Cookie returns the value of the first cookie with the given name.
+func (r *Request) Cookie(name string) (string, bool) {
+	for _, h := range r.Headers["cookie"] {
+		for _, c := range ParseCookieHeader(h.Value) {
+			if c.Name == name {
+				return c.Value, true
+			}
+		}
+	}
+	return "", false
+}
+
+// DropCookies removes every cookie for which drop reports true, rewriting the
+// Cookie header as one entry (or removing it when nothing is left), so the
+// origin never sees the suite's cookies.
+func (r *Request) DropCookies(drop func(name string) bool) {
+	entries := r.Headers["cookie"]
+	if len(entries) == 0 {
+		return
+	}
+	var kept []string
+	removed := false
+	for _, c := range r.Cookies() {
+		if drop(c.Name) {
+			removed = true
+			continue
+		}
+		kept = append(kept, c.Name+"="+c.Value)
+	}
+	if !removed {
+		return
+	}
+	if len(kept) == 0 {
+		delete(r.Headers, "cookie")
+		return
+	}
+	r.Headers["cookie"] = []Header{{Key: "Cookie", Value: strings.Join(kept, "; ")}}
+}
+
+// Query parses the raw querystring. Malformed pairs are skipped rather than
+// failing the whole query, as browsers and servers do.
+func (r *Request) Query() url.Values {
+	v, _ := url.ParseQuery(r.QueryString) // keeps every well-formed pair even on error
+	if v == nil {
+		v = url.Values{}
+	}
+	return v
+}

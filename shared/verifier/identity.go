@@ -1,0 +1,64 @@
+package verifier
+
+import "time"
+
+// TokenUse says which token a caller expects.
+type TokenUse string
+
+// Token uses. Cognito marks them with the token_use claim; for other OIDC
+// issuers an ID token is one whose aud holds the client id and which carries
+// no scope claim, and an access token is any other.
+const (
+	UseID     TokenUse = "id"
+	UseAccess TokenUse = "access"
+	UseAny    TokenUse = "any"
+)
+
+// Identity is who a verified credential speaks for. It is what the path
+// rules see, whether it came from a Bearer token or the session cookie.
+type Identity struct {
+	Subject  string    `json:"sub"`
+	Username string    `json:"u,omitempty"`
+	Email    string    `json:"e,omitempty"`
+	Groups   []string  `json:"g,omitempty"`
+	Scopes   []string  `json:"sc,omitempty"`
+	Expiry   time.Time `json:"-"`
+	// TokenUse is the kind of token verified ("id" or "access"); empty for a
+	// session cookie.
+	TokenUse TokenUse `json:"-"`
+	// Claims holds the token's top-level string claims (sub, email,
+	// custom:* …) for claim-bound rules such as /users/{sub}/*.
+	Claims map[string]string `json:"c,omitempty"`
+	// Nonce is the ID token's nonce claim, for the caller to compare; Verify
+	// does not check it.
+	Nonce string `json:"-"`
+}
+
+// Claim returns a claim by name; "sub", "username" and "email" fall back to
+// the typed fields.
+func (id *Identity) Claim(name string) string {
+	if v, ok := id.Claims[name]; ok {
+		return v
+	}
+	switch name {
+	case "sub":
+		return id.Subject
+	case "username", "cognito:username":
+		return id.Username
+	case "email":
+		return id.Email
+	}
+	return ""
+}
+
+// InGroup reports whether the identity is in any of groups.
+func (id *Identity) InGroup(groups ...string) bool {
+	for _, want := range groups {
+		for _, g := range id.Groups {
+			if g == want {
+				return true
+			}
+		}
+	}
+	return false
+}
