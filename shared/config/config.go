@@ -223,6 +223,9 @@ func Load(path string) (*Config, error) {
 // Parse decodes, defaults and validates a config. Unknown fields are errors,
 // so a misspelt option never silently does nothing.
 func Parse(b []byte) (*Config, error) {
+	if err := preflight(b); err != nil {
+		return nil, err
+	}
 	var c Config
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -238,6 +241,37 @@ func Parse(b []byte) (*Config, error) {
 	}
 	c.derive()
 	return &c, nil
+}
+
+// preflight decodes the fields with their own decoders one by one, because
+// encoding/json does not say which field a custom decoder failed on.
+func preflight(b []byte) error {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(b, &top) != nil {
+		return nil // the full decode reports it
+	}
+	for _, f := range []string{"clockSkew", "sessionLifetime", "refreshLifetime"} {
+		if raw, ok := top[f]; ok {
+			var d Duration
+			if err := d.UnmarshalJSON(raw); err != nil {
+				return bad(f, "%v", err)
+			}
+		}
+	}
+	var keys []map[string]json.RawMessage
+	if json.Unmarshal(top["keys"], &keys) == nil {
+		for i, k := range keys {
+			for _, f := range []string{"hash", "block"} {
+				var v Bytes
+				if raw, ok := k[f]; ok {
+					if err := v.UnmarshalJSON(raw); err != nil {
+						return bad(fmt.Sprintf("keys[%d].%s", i, f), "%v", err)
+					}
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func describeDecodeError(err error) error {
