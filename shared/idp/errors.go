@@ -1,0 +1,86 @@
+package idp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+
+	"golang.org/x/oauth2"
+)
+
+// maxErrorCode bounds the OAuth error code echoed into an error message.
+const maxErrorCode = 64
+
+// classify maps an x/oauth2 error onto the package's sentinels. It never
+// includes the response body or x/oauth2's own message, which may quote it.
+func classify(op string, err error) error {
+	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok {
+		status := 0
+		if re.Response != nil {
+			status = re.Response.StatusCode
+		}
+		return statusError(op, status, sanitizeCode(re.ErrorCode))
+	}
+	return transportError(op, err)
+}
+
+// transportError classifies a failure to get any answer: the network cause
+// (which names the endpoint, never the request body) is kept for the log.
+// Anything else, such as x/oauth2's "cannot parse json" that may quote the
+// body, is reported without its text.
+func transportError(op string, err error) error {
+	_, isURL := errors.AsType[*url.Error](err)
+	_, isNet := errors.AsType[net.Error](err)
+	if isURL || isNet || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	}
+	return fmt.Errorf("%s: malformed response: %w", op, ErrUnavailable)
+}
+
+// statusError classifies an HTTP answer that is not a success, or a success
+// carrying an OAuth error code (some servers answer 200 with one).
+func statusError(op string, status int, code string) error {
+	switch {
+	case code == "invalid_grant":
+		return fmt.Errorf("%s: %w (error %q, status %d)", op, ErrInvalidGrant, code, status)
+	case status >= 500 || status == http.StatusTooManyRequests:
+		return fmt.Errorf("%s: %w (error %q, status %d)", op, ErrUnavailable, code, status)
+	case code != "" || (status >= 400 && status < 500):
+		return fmt.Errorf("%s: %w (error %q, status %d)", op, ErrRejected, code, status)
+	default:
+		return fmt.Errorf("%s: unexpected status %d: %w", op, status, ErrUnavailable)
+	}
+}
+
+// errorCode reads RFC 6749 §5.2's "error" member from a JSON error body; ""
+// when there is none or it is not a valid error code.
+func errorCode(body []byte) string {
+	var e struct {
+		Error any `json:"error"`
+	}
+	if json.Unmarshal(body, &e) != nil {
+		return ""
+	}
+	s, _ := e.Error.(string)
+	return sanitizeCode(s)
+}
+
+// sanitizeCode returns code when it is a plausible RFC 6749 error code
+// (printable ASCII without '"' or '\\', at most 64 bytes), else "invalid",
+// so an IdP cannot smuggle arbitrary text (or a token) into our logs.
+func sanitizeCode(code string) string {
+	if len(code) > maxErrorCode {
+		return "invalid"
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "invalid"
+		}
+	}
+	return code
+}

@@ -1,0 +1,396 @@
+// Package idp talks to the identity provider (the Cognito hosted UI or any
+// OpenID Connect provider) through golang.org/x/oauth2: it builds the
+// authorize URL with PKCE (S256) and a nonce, exchanges a code, refreshes,
+// revokes a refresh token (RFC 7009) and builds the logout URL.
+//
+// It verifies nothing: the tokens it returns are raw strings for the verifier
+// package, and the caller compares the ID token's nonce. Errors are classified
+// by the sentinels below and carry the OAuth error code and HTTP status, never
+// a token, code, verifier, secret or response body, so they are safe to log.
+package idp
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/edgeauth/edgeauth/shared/config"
+)
+
+// Sentinel errors; classify with errors.Is.
+var (
+	// ErrInvalidGrant means the IdP answered invalid_grant: the code was
+	// used or expired, or the refresh token was revoked or expired. The
+	// browser should log in again.
+	ErrInvalidGrant = errors.New("idp: invalid grant")
+	// ErrRejected means the IdP refused the request with any other OAuth
+	// error (invalid_client, unauthorized_client, invalid_request…) or a
+	// 4xx: a configuration problem more often than a user one.
+	ErrRejected = errors.New("idp: request rejected")
+	// ErrUnavailable means the IdP could not be reached or answered
+	// nonsense: connection refused, timeout, 5xx or 429, a malformed body,
+	// or an Exchange response without an id_token. Retrying may help.
+	ErrUnavailable = errors.New("idp: unavailable")
+	// ErrNoRevocation means the provider has no revocation endpoint, so
+	// there is nothing to revoke; callers usually ignore it.
+	ErrNoRevocation = errors.New("idp: provider has no revocation endpoint")
+)
+
+const (
+	// DefaultTimeout bounds each token endpoint call when Config.Timeout is 0.
+	DefaultTimeout = 5 * time.Second
+	// maxRevokeTimeout caps revocation: sign-out must not hang on it, and a
+	// failed revoke only leaves a refresh token the browser no longer holds.
+	maxRevokeTimeout = 2 * time.Second
+)
+
+// reserved are the authorize parameters the suite sets itself; ExtraParams
+// may not touch them (config validation says so too; New checks again).
+var reserved = []string{
+	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+	"code_challenge", "code_challenge_method",
+}
+
+// Config describes one IdP client.
+type Config struct {
+	// ClientID is the app client id. Required.
+	ClientID string
+	// ClientSecret is optional. Without it the client is public and sends
+	// client_id in the request body; with it the client authenticates with
+	// HTTP Basic (client_secret_basic), which Cognito and every OIDC
+	// provider accept.
+	ClientSecret string
+	// Endpoints are the IdP's URLs; Authorize and Token are required.
+	Endpoints config.Endpoints
+	// Scopes requested at login; must include "openid", since Exchange
+	// requires an ID token.
+	Scopes []string
+	// ExtraParams are added to the authorize URL (identity_provider,
+	// prompt, login_hint…). They cannot override the suite's parameters.
+	ExtraParams map[string]string
+	// HTTPClient makes every IdP call. Nil means a client with Go's default
+	// transport.
+	HTTPClient *http.Client
+	// Timeout bounds each exchange or refresh; 0 means DefaultTimeout.
+	// Revoke uses min(Timeout, 2s).
+	Timeout time.Duration
+	// Now is the clock for Tokens.Expiry. Defaults to time.Now.
+	Now func() time.Time
+}
+
+// Provider is an OAuth 2.0 / OIDC client of one IdP. It is safe for
+// concurrent use and meant to be built once per cold start.
+type Provider struct {
+	oauth      *oauth2.Config
+	clientID   string
+	secret     string
+	endpoints  config.Endpoints
+	scope      string
+	extra      map[string]string
+	client     *http.Client
+	timeout    time.Duration
+	revokeWait time.Duration
+	now        func() time.Time
+}
+
+// Tokens is what the token endpoint returned.
+type Tokens struct {
+	// IDToken is the raw OIDC ID token; always set by Exchange, "" after a
+	// Refresh whose response carried none (see Provider.Refresh).
+	IDToken string
+	// AccessToken is the raw access token.
+	AccessToken string
+	// RefreshToken is the refresh token; after Refresh it is "" unless the
+	// IdP rotated it.
+	RefreshToken string
+	// Expiry is when the access token expires by the response's expires_in,
+	// measured on the Provider's clock; zero when the IdP did not say. The
+	// ID token's own exp, checked by the verifier, is what bounds a session.
+	Expiry time.Time
+}
+
+// New validates cfg and builds a Provider. Every problem is reported here, so
+// a bad config fails the cold start rather than the first login.
+func New(cfg Config) (*Provider, error) {
+	if cfg.ClientID == "" {
+		return nil, errors.New("idp: client id is required")
+	}
+	if err := checkURL("authorize endpoint", cfg.Endpoints.Authorize, true); err != nil {
+		return nil, err
+	}
+	if err := checkURL("token endpoint", cfg.Endpoints.Token, true); err != nil {
+		return nil, err
+	}
+	if err := checkURL("revocation endpoint", cfg.Endpoints.Revoke, false); err != nil {
+		return nil, err
+	}
+	if err := checkURL("logout endpoint", cfg.Endpoints.Logout, false); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(cfg.Scopes, "openid") {
+		return nil, errors.New(`idp: scopes must include "openid"`)
+	}
+	for _, s := range cfg.Scopes {
+		if s == "" || strings.ContainsAny(s, " \t\r\n") {
+			return nil, fmt.Errorf("idp: scope %q must be one word", s)
+		}
+	}
+	for k := range cfg.ExtraParams {
+		if k == "" || slices.Contains(reserved, k) {
+			return nil, fmt.Errorf("idp: extra authorize parameter %q is set by the suite", k)
+		}
+	}
+	if cfg.Timeout < 0 {
+		return nil, fmt.Errorf("idp: timeout %v is negative", cfg.Timeout)
+	}
+
+	p := &Provider{
+		clientID:  cfg.ClientID,
+		secret:    cfg.ClientSecret,
+		endpoints: cfg.Endpoints,
+		scope:     strings.Join(cfg.Scopes, " "),
+		extra:     maps.Clone(cfg.ExtraParams),
+		client:    cfg.HTTPClient,
+		timeout:   cfg.Timeout,
+		now:       cfg.Now,
+	}
+	if p.client == nil {
+		p.client = &http.Client{}
+	}
+	if p.timeout == 0 {
+		p.timeout = DefaultTimeout
+	}
+	p.revokeWait = min(p.timeout, maxRevokeTimeout)
+	if p.now == nil {
+		p.now = time.Now
+	}
+	// The auth style is explicit: x/oauth2's auto-detection would retry a
+	// failed request the other way (sending a single-use code twice) and
+	// cache the result process-wide.
+	style := oauth2.AuthStyleInParams
+	if cfg.ClientSecret != "" {
+		style = oauth2.AuthStyleInHeader
+	}
+	p.oauth = &oauth2.Config{
+		ClientID:     cfg.ClientID,
+		ClientSecret: cfg.ClientSecret,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:   cfg.Endpoints.Authorize,
+			TokenURL:  cfg.Endpoints.Token,
+			AuthStyle: style,
+		},
+		Scopes: slices.Clone(cfg.Scopes),
+	}
+	return p, nil
+}
+
+// FromConfig builds a Provider from the suite's config with the default
+// timeout. client may be nil (see Config.HTTPClient).
+func FromConfig(c *config.Config, client *http.Client) (*Provider, error) {
+	if c == nil {
+		return nil, errors.New("idp: nil config")
+	}
+	return New(Config{
+		ClientID:     c.ClientID,
+		ClientSecret: c.ClientSecret,
+		Endpoints:    c.Endpoints,
+		Scopes:       c.Scopes,
+		ExtraParams:  c.AuthorizeParams,
+		HTTPClient:   client,
+	})
+}
+
+func checkURL(what, raw string, required bool) error {
+	if raw == "" {
+		if required {
+			return fmt.Errorf("idp: %s is required", what)
+		}
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+		return fmt.Errorf("idp: %s must be an absolute http(s) URL without a fragment, got %q", what, raw)
+	}
+	return nil
+}
+
+// NewVerifier returns a fresh PKCE code verifier: 32 random bytes in
+// base64url, 43 characters (RFC 7636 §4.1).
+func NewVerifier() string { return oauth2.GenerateVerifier() }
+
+// NewNonce returns a fresh OIDC nonce: 32 random bytes in base64url.
+func NewNonce() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+).
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// AuthorizeURL returns the IdP's authorize URL for one login attempt:
+// response_type=code, client_id, redirect_uri, scope, state, nonce and the
+// S256 code_challenge derived from verifier, plus the configured extra
+// parameters. The caller keeps state, nonce and verifier (in the login-state
+// cookie); none is checked here beyond being passed along.
+func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) string {
+	opts := make([]oauth2.AuthCodeOption, 0, len(p.extra)+7)
+	for k, v := range p.extra {
+		if !slices.Contains(reserved, k) {
+			opts = append(opts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	// The suite's own parameters go last, so nothing above can replace them.
+	opts = append(opts,
+		oauth2.SetAuthURLParam("response_type", "code"),
+		oauth2.SetAuthURLParam("client_id", p.clientID),
+		oauth2.SetAuthURLParam("redirect_uri", redirectURI),
+		oauth2.SetAuthURLParam("scope", p.scope),
+		oauth2.SetAuthURLParam("state", state),
+		oauth2.SetAuthURLParam("nonce", nonce),
+		oauth2.S256ChallengeOption(verifier),
+	)
+	return p.oauth.AuthCodeURL(state, opts...)
+}
+
+// Exchange trades an authorization code for tokens (grant_type
+// authorization_code, with the PKCE code_verifier and the redirect_uri used
+// in the authorize request). The response must carry an id_token, or the
+// error is ErrUnavailable. The tokens are not verified here, and the ID
+// token's nonce is the caller's to check.
+func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI string) (*Tokens, error) {
+	if code == "" {
+		// An absent code is never a valid grant; spare the IdP the call.
+		return nil, fmt.Errorf("exchange code: empty code: %w", ErrInvalidGrant)
+	}
+	if !validVerifier(verifier) {
+		return nil, errors.New("idp: exchange code: malformed pkce verifier")
+	}
+	ctx, cancel := context.WithTimeout(p.clientContext(ctx), p.timeout)
+	defer cancel()
+	tok, err := p.oauth.Exchange(ctx, code,
+		oauth2.VerifierOption(verifier),
+		oauth2.SetAuthURLParam("redirect_uri", redirectURI),
+	)
+	if err != nil {
+		return nil, classify("exchange code", err)
+	}
+	t := p.tokens(tok)
+	if t.IDToken == "" {
+		return nil, fmt.Errorf("exchange code: response has no id_token: %w", ErrUnavailable)
+	}
+	return t, nil
+}
+
+// Refresh trades a refresh token for fresh tokens (grant_type
+// refresh_token). Tokens.RefreshToken is "" unless the IdP rotated the
+// refresh token, in which case the caller must store the new one.
+//
+// An OIDC provider may answer a refresh without an id_token (OIDC Core
+// §12.2; Cognito always sends one). Then Tokens.IDToken is "" and the caller
+// decides: keep the session's existing identity, or send the browser to log
+// in again. Refresh does not treat it as an error.
+func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
+	if refreshToken == "" {
+		return nil, fmt.Errorf("refresh: empty refresh token: %w", ErrInvalidGrant)
+	}
+	ctx, cancel := context.WithTimeout(p.clientContext(ctx), p.timeout)
+	defer cancel()
+	// An empty access token makes the source refresh at once.
+	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
+	if err != nil {
+		return nil, classify("refresh", err)
+	}
+	t := p.tokens(tok)
+	// x/oauth2 copies the old refresh token in when the response has none.
+	if t.RefreshToken == refreshToken {
+		t.RefreshToken = ""
+	}
+	return t, nil
+}
+
+// LogoutURL returns where to send the browser to end the IdP session, then
+// come back to returnTo. For Cognito that is <logout>?client_id=…&logout_uri=…
+// (returnTo must be an allowed sign-out URL of the app client). For an OIDC
+// end_session_endpoint it is ?client_id=…&post_logout_redirect_uri=…, plus
+// id_token_hint when idToken is not "" (the spec puts the ID token in the
+// URL; it goes only to the IdP). Empty values are left out. LogoutURL returns
+// "" when the provider has no logout endpoint.
+func (p *Provider) LogoutURL(returnTo, idToken string) string {
+	if p.endpoints.Logout == "" {
+		return ""
+	}
+	v := url.Values{"client_id": {p.clientID}}
+	if p.endpoints.CognitoLogout {
+		if returnTo != "" {
+			v.Set("logout_uri", returnTo)
+		}
+	} else {
+		if returnTo != "" {
+			v.Set("post_logout_redirect_uri", returnTo)
+		}
+		if idToken != "" {
+			v.Set("id_token_hint", idToken)
+		}
+	}
+	sep := "?"
+	if strings.Contains(p.endpoints.Logout, "?") {
+		sep = "&"
+	}
+	return p.endpoints.Logout + sep + v.Encode()
+}
+
+func (p *Provider) clientContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, p.client)
+}
+
+func (p *Provider) tokens(tok *oauth2.Token) *Tokens {
+	t := &Tokens{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken}
+	if s, ok := tok.Extra("id_token").(string); ok {
+		t.IDToken = s
+	}
+	if secs := expiresIn(tok); secs > 0 {
+		t.Expiry = p.now().Add(time.Duration(secs) * time.Second)
+	}
+	return t
+}
+
+// expiresIn reads expires_in from a JSON or a form-encoded response; x/oauth2
+// fills ExpiresIn for JSON only and measures Expiry on its own clock.
+func expiresIn(tok *oauth2.Token) int64 {
+	if tok.ExpiresIn > 0 {
+		return tok.ExpiresIn
+	}
+	switch v := tok.Extra("expires_in").(type) {
+	case int64:
+		return v
+	case float64:
+		return int64(v)
+	}
+	return 0
+}
+
+// validVerifier reports whether v is an RFC 7636 code verifier: 43–128
+// characters from [A-Za-z0-9-._~].
+func validVerifier(v string) bool {
+	if len(v) < 43 || len(v) > 128 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~':
+		default:
+			return false
+		}
+	}
+	return true
+}
