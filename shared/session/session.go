@@ -1,0 +1,89 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/verifier"
+)
+
+// Session is what the session cookie holds.
+type Session struct {
+	// Identity is who signed in. Keep only the claims some rule needs
+	// (config.Config.RuleClaims): every byte counts against the budget.
+	// Expiry and TokenUse are not stored; Session sets Identity.Expiry.
+	Identity verifier.Identity
+	// Expiry is when the session ends: the ID token's exp, or earlier.
+	Expiry time.Time
+	// HasRefresh says a refresh cookie was set with this session, so an
+	// expired session can be renewed at /refreshauth without a login.
+	HasRefresh bool
+}
+
+// sessionWire is the session cookie's JSON. Identity's short tags (sub, u,
+// e, g, sc, c) are promoted into the one object to keep it compact.
+type sessionWire struct {
+	verifier.Identity
+	Exp        int64 `json:"x"`
+	HasRefresh bool  `json:"r,omitempty"`
+}
+
+// EncodeSession returns the session cookie: signed but not encrypted, so a
+// request costs one HMAC (an identity is not a secret from its own browser).
+// Path is "/". The browser keeps it until Expiry, or for the refresh lifetime
+// when HasRefresh, so that check-auth still sees an expired session and can
+// send the browser to /refreshauth instead of a new login.
+//
+// A session that does not fit in MaxCookieBytes even compressed fails with
+// ErrTooLarge; TestSessionSizeLimit documents where that happens.
+func (s *Store) EncodeSession(sess Session) (*http.Cookie, error) {
+	if sess.Identity.Subject == "" {
+		return nil, errors.New("session: encode session: identity has no subject")
+	}
+	now := s.cfg.Now()
+	if !sess.Expiry.After(now) {
+		return nil, errors.New("session: encode session: expiry is not in the future")
+	}
+	id := sess.Identity
+	id.Expiry, id.TokenUse, id.Nonce = time.Time{}, "", ""
+	w := sessionWire{Identity: id, Exp: sess.Expiry.Unix(), HasRefresh: sess.HasRefresh}
+	keep := sess.Expiry.Sub(now)
+	if sess.HasRefresh && s.cfg.RefreshLifetime > keep {
+		keep = s.cfg.RefreshLifetime
+	}
+	return s.encodeValue(s.signed, s.sessionName, w, true, func(v string) *http.Cookie {
+		return s.cookie(s.sessionName, v, "/", keep, s.sameSite)
+	})
+}
+
+// Session reads the session cookie. It returns ErrNoSession without one,
+// ErrInvalid for a value that fails the MAC or does not decode, and
+// ErrExpired, together with the decoded Session, once Expiry has passed.
+// It does not check the identity against any rule.
+func (s *Store) Session(req *edge.Request) (Session, error) {
+	w, err := decodeCookie(s, req, s.signed, s.sessionName, checkSession)
+	if err != nil && !errors.Is(err, ErrExpired) {
+		return Session{}, err
+	}
+	sess := Session{Identity: w.Identity, Expiry: time.Unix(w.Exp, 0).UTC(), HasRefresh: w.HasRefresh}
+	sess.Identity.Expiry = sess.Expiry
+	return sess, err
+}
+
+func checkSession(w *sessionWire, now time.Time) error {
+	if w.Subject == "" || w.Exp <= 0 {
+		return fmt.Errorf("%w: session lacks subject or expiry", ErrInvalid)
+	}
+	if now.Unix() >= w.Exp {
+		return ErrExpired
+	}
+	return nil
+}
+
+// ExpireSession returns a cookie that deletes the session cookie.
+func (s *Store) ExpireSession() *http.Cookie {
+	return s.expired(s.sessionName, "/", s.sameSite)
+}

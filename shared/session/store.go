@@ -1,0 +1,417 @@
+// Package session writes and reads every cookie the suite sets: the signed
+// session cookie (the browser hot path), the encrypted refresh cookie, one
+// encrypted login-state cookie per login attempt, and the signed return-path
+// token carried through /refreshauth.
+//
+// All values go through gorilla/securecookie, which binds each value to its
+// cookie name with an HMAC and supports key rotation (the first key pair
+// encodes, all decode). securecookie's own clock cannot be injected, so every
+// value carries its own expiry, checked here against Config.Now, and
+// securecookie's age check is switched off.
+//
+// Every cookie, name and attributes included, must fit the browsers' 4,096
+// byte limit. An encoding that would not fit fails with ErrTooLarge; an
+// oversized cookie is never produced.
+package session
+
+import (
+	"bytes"
+	"compress/flate"
+	"crypto/aes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/securecookie"
+
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
+)
+
+// Errors, classified with errors.Is. They never carry a cookie value.
+var (
+	// ErrNoSession means the request carries no such cookie.
+	ErrNoSession = errors.New("session: no cookie")
+	// ErrInvalid means a cookie or token failed its MAC, decryption or
+	// decoding: tampered, garbage, or made with a key no longer configured.
+	ErrInvalid = errors.New("session: invalid cookie")
+	// ErrExpired means the value was genuine but its lifetime has passed.
+	ErrExpired = errors.New("session: expired")
+	// ErrBadReturn means a return path is not a same-origin relative path.
+	ErrBadReturn = errors.New("session: bad return path")
+	// ErrTooLarge means the cookie would exceed MaxCookieBytes.
+	ErrTooLarge = errors.New("session: cookie too large")
+)
+
+// MaxCookieBytes is the budget for one cookie: name, value and attributes as
+// written in Set-Cookie. Browsers keep at most about this much per cookie.
+const MaxCookieBytes = 4096
+
+// Defaults applied by New to zero Config fields.
+const (
+	DefaultLoginStateTTL   = 10 * time.Minute
+	DefaultMaxAttempts     = 5
+	DefaultRefreshLifetime = 30 * 24 * time.Hour
+	// ReturnTTL is how long a SignReturn token is accepted.
+	ReturnTTL = 10 * time.Minute
+)
+
+// maxInflated bounds a decompressed value. Values are MAC-checked before
+// they are inflated, so this guards against our own bugs, not attackers.
+const maxInflated = 64 << 10
+
+// Config configures a Store. Zero durations and counts take the defaults.
+type Config struct {
+	// Prefix starts every cookie name: <prefix>-session, <prefix>-refresh,
+	// <prefix>-login-<attemptID>.
+	Prefix string
+	// Domain is the cookies' Domain attribute; empty means host-only.
+	Domain string
+	// SameSite is "Lax" (default), "Strict" or "None".
+	SameSite string
+	// Secure adds the Secure attribute (config.Config.Secure()).
+	Secure bool
+	// Keys: the first pair encodes, every pair decodes (rotation).
+	Keys []config.KeyPair
+
+	RefreshPath   string // the refresh cookie's first path (config Paths.RefreshAuth)
+	SignOutPath   string // the refresh cookie's second path (config Paths.SignOut)
+	ParseAuthPath string // the login-state cookies' path (config Paths.ParseAuth)
+
+	RefreshLifetime time.Duration // default 30 days
+	LoginStateTTL   time.Duration // default 10 minutes
+	MaxAttempts     int           // concurrent login attempts kept; default 5
+
+	// Now is the clock every expiry is checked against; default time.Now.
+	Now func() time.Time
+}
+
+// Store encodes and decodes the suite's cookies. It is safe for concurrent
+// use and is meant to be built once per cold start.
+type Store struct {
+	cfg      Config
+	sameSite http.SameSite
+	// loginSameSite is Lax when the configured mode is Strict: the IdP's
+	// redirect back to /parseauth is a cross-site navigation, on which a
+	// Strict cookie is never sent, so login could never finish.
+	loginSameSite http.SameSite
+
+	signed    []securecookie.Codec // hash key only: session, return token
+	encrypted []securecookie.Codec // hash + AES block key: refresh, login
+
+	sessionName, refreshName, loginPrefix, returnName string
+
+	inflaters sync.Pool // flate readers; decompression state is large
+}
+
+var (
+	cookieDomainRE = regexp.MustCompile(`^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
+	prefixRE       = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+)
+
+// New validates cfg and builds a Store. Everything securecookie would only
+// report on first use (a bad key) is reported here, so a cold start fails.
+func New(cfg Config) (*Store, error) {
+	if !prefixRE.MatchString(cfg.Prefix) {
+		return nil, fmt.Errorf("session: prefix must be 1-64 letters, digits, '-' or '_', got %q", cfg.Prefix)
+	}
+	if cfg.Domain != "" && (len(cfg.Domain) > 253 || !cookieDomainRE.MatchString(cfg.Domain)) {
+		// net/http silently drops an invalid Domain (a port, say), which
+		// would turn a shared cookie into a host-only one.
+		return nil, fmt.Errorf("session: domain must be a domain name without port, got %q", cfg.Domain)
+	}
+	s := &Store{cfg: cfg}
+	switch strings.ToLower(cfg.SameSite) {
+	case "", "lax":
+		s.sameSite, s.loginSameSite = http.SameSiteLaxMode, http.SameSiteLaxMode
+	case "strict":
+		s.sameSite, s.loginSameSite = http.SameSiteStrictMode, http.SameSiteLaxMode
+	case "none":
+		if !cfg.Secure {
+			return nil, errors.New(`session: SameSite "None" requires Secure`)
+		}
+		s.sameSite, s.loginSameSite = http.SameSiteNoneMode, http.SameSiteNoneMode
+	default:
+		return nil, fmt.Errorf(`session: SameSite must be "Lax", "Strict" or "None", got %q`, cfg.SameSite)
+	}
+	for _, p := range []struct{ name, v string }{
+		{"refresh path", cfg.RefreshPath}, {"sign-out path", cfg.SignOutPath}, {"parse-auth path", cfg.ParseAuthPath},
+	} {
+		if !strings.HasPrefix(p.v, "/") || len(p.v) > 512 || strings.ContainsAny(p.v, ";?# \t\r\n\\") || hasControl(p.v) {
+			return nil, fmt.Errorf("session: %s must be a plain absolute path, got %q", p.name, p.v)
+		}
+	}
+	if cfg.RefreshLifetime < 0 || cfg.LoginStateTTL < 0 || cfg.MaxAttempts < 0 {
+		return nil, errors.New("session: lifetimes and MaxAttempts must not be negative")
+	}
+	if s.cfg.RefreshLifetime == 0 {
+		s.cfg.RefreshLifetime = DefaultRefreshLifetime
+	}
+	if s.cfg.LoginStateTTL == 0 {
+		s.cfg.LoginStateTTL = DefaultLoginStateTTL
+	}
+	if s.cfg.MaxAttempts == 0 {
+		s.cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
+	}
+	if len(cfg.Keys) == 0 {
+		return nil, errors.New("session: at least one key pair is required")
+	}
+	var signedPairs, encPairs [][]byte
+	for i, k := range cfg.Keys {
+		if len(k.Hash) != 32 && len(k.Hash) != 64 {
+			return nil, fmt.Errorf("session: keys[%d]: hash key must be 32 or 64 bytes, got %d", i, len(k.Hash))
+		}
+		if _, err := aes.NewCipher(k.Block); err != nil {
+			return nil, fmt.Errorf("session: keys[%d]: block key must be 16, 24 or 32 bytes, got %d", i, len(k.Block))
+		}
+		signedPairs = append(signedPairs, k.Hash, nil)
+		encPairs = append(encPairs, k.Hash, k.Block)
+	}
+	s.signed = securecookie.CodecsFromPairs(signedPairs...)
+	s.encrypted = securecookie.CodecsFromPairs(encPairs...)
+	for _, codecs := range [][]securecookie.Codec{s.signed, s.encrypted} {
+		for _, c := range codecs {
+			sc := c.(*securecookie.SecureCookie)
+			// Our own expiry, checked against the injected clock, is the
+			// only age check; securecookie's uses the wall clock.
+			sc.MaxAge(0)
+			sc.MaxLength(MaxCookieBytes)
+			sc.SetSerializer(securecookie.NopEncoder{})
+			// Surface securecookie's deferred key errors now.
+			if _, err := sc.Encode("probe", []byte("{}")); err != nil {
+				return nil, fmt.Errorf("session: key check: %w", err)
+			}
+		}
+	}
+	s.sessionName = cfg.Prefix + "-session"
+	s.refreshName = cfg.Prefix + "-refresh"
+	s.loginPrefix = cfg.Prefix + "-login-"
+	s.returnName = cfg.Prefix + "-return"
+	return s, nil
+}
+
+// FromConfig builds a Store from the loaded config file. now may be nil.
+func FromConfig(c *config.Config, now func() time.Time) (*Store, error) {
+	return New(Config{
+		Prefix:          c.Cookies.Prefix,
+		Domain:          c.Cookies.Domain,
+		SameSite:        c.Cookies.SameSite,
+		Secure:          c.Secure(),
+		Keys:            c.Keys,
+		RefreshPath:     c.Paths.RefreshAuth,
+		SignOutPath:     c.Paths.SignOut,
+		ParseAuthPath:   c.Paths.ParseAuth,
+		RefreshLifetime: c.RefreshLifetime.Std(),
+		Now:             now,
+	})
+}
+
+// IsSuiteCookie reports whether name is one of the cookies this Store sets,
+// for edge.Request.DropCookies: the origin never sees them.
+func (s *Store) IsSuiteCookie(name string) bool {
+	return name == s.sessionName || name == s.refreshName || strings.HasPrefix(name, s.loginPrefix)
+}
+
+// SessionName, RefreshName and LoginName return the cookie names.
+func (s *Store) SessionName() string { return s.sessionName }
+
+// RefreshName returns the refresh cookie's name.
+func (s *Store) RefreshName() string { return s.refreshName }
+
+// LoginName returns the name of the login-state cookie for attemptID.
+func (s *Store) LoginName(attemptID string) string { return s.loginPrefix + attemptID }
+
+// cookie builds a cookie with the configured attributes.
+func (s *Store) cookie(name, value, path string, maxAge time.Duration, sameSite http.SameSite) *http.Cookie {
+	c := &http.Cookie{
+		Name:     name,
+		Value:    value,
+		Path:     path,
+		Domain:   s.cfg.Domain,
+		Secure:   s.cfg.Secure,
+		HttpOnly: true,
+		SameSite: sameSite,
+	}
+	if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+		if c.MaxAge == 0 {
+			c.MaxAge = 1
+		}
+	} else {
+		// Max-Age=0 plus a past Expires deletes the cookie everywhere.
+		c.MaxAge = -1
+		c.Expires = time.Unix(0, 0).UTC()
+	}
+	return c
+}
+
+func (s *Store) expired(name, path string, sameSite http.SameSite) *http.Cookie {
+	return s.cookie(name, "", path, 0, sameSite)
+}
+
+// checkSize enforces MaxCookieBytes on the cookie as it will be written.
+func checkSize(c *http.Cookie) error {
+	if n := len(c.String()); n > MaxCookieBytes {
+		return fmt.Errorf("%w: %s is %d bytes, limit %d", ErrTooLarge, c.Name, n, MaxCookieBytes)
+	}
+	return nil
+}
+
+// Payload format: the securecookie value (after MAC and decryption) is JSON,
+// which starts with '{', or 'z' followed by raw DEFLATE of that JSON. Small
+// values stay uncompressed so the hot path never inflates.
+const deflated = 'z'
+
+// encodeValue serializes v and encodes it under name with the first codec.
+// When the resulting cookie, built by mk, would not fit and compress is set,
+// it retries with the JSON deflated.
+func (s *Store) encodeValue(codecs []securecookie.Codec, name string, v any, compress bool, mk func(value string) *http.Cookie) (*http.Cookie, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode %s: %w", name, err)
+	}
+	c, err := s.encodeBytes(codecs, name, raw, mk)
+	if err == nil || !compress || !errors.Is(err, ErrTooLarge) {
+		return c, err
+	}
+	var buf bytes.Buffer
+	buf.WriteByte(deflated)
+	zw, err := flate.NewWriter(&buf, flate.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("session: encode %s: %w", name, err)
+	}
+	if _, err := zw.Write(raw); err != nil {
+		return nil, fmt.Errorf("session: encode %s: %w", name, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("session: encode %s: %w", name, err)
+	}
+	return s.encodeBytes(codecs, name, buf.Bytes(), mk)
+}
+
+func (s *Store) encodeBytes(codecs []securecookie.Codec, name string, b []byte, mk func(string) *http.Cookie) (*http.Cookie, error) {
+	// Only the first codec encodes: EncodeMulti would fall back to an old
+	// key, and a failure with the first key fails with every key.
+	value, err := codecs[0].Encode(name, b)
+	if err != nil {
+		// securecookie's only encode failure with valid keys is its own
+		// length limit.
+		return nil, fmt.Errorf("%w: %s: %w", ErrTooLarge, name, err)
+	}
+	c := mk(value)
+	if err := checkSize(c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// decodeValue checks value's MAC (and decrypts it) with every codec in turn,
+// inflates it if needed and unmarshals the JSON into dst.
+func (s *Store) decodeValue(codecs []securecookie.Codec, name, value string, dst any) error {
+	var b []byte
+	if err := securecookie.DecodeMulti(name, value, &b, codecs...); err != nil {
+		return ErrInvalid // the securecookie error names nothing secret, but says nothing useful either
+	}
+	if len(b) > 0 && b[0] == deflated {
+		var err error
+		if b, err = s.inflate(b[1:]); err != nil {
+			return fmt.Errorf("%w: %s: inflate: %w", ErrInvalid, name, err)
+		}
+	}
+	if err := json.Unmarshal(b, dst); err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
+	}
+	return nil
+}
+
+func (s *Store) inflate(b []byte) ([]byte, error) {
+	src := bytes.NewReader(b)
+	zr, _ := s.inflaters.Get().(io.ReadCloser)
+	if zr == nil {
+		zr = flate.NewReader(src)
+	} else if err := zr.(flate.Resetter).Reset(src, nil); err != nil {
+		return nil, err
+	}
+	defer s.inflaters.Put(zr)
+	out, err := io.ReadAll(io.LimitReader(zr, maxInflated+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(out) > maxInflated {
+		return nil, errors.New("value too large")
+	}
+	return out, nil
+}
+
+// values returns every value the request carries for the cookie name: a
+// browser may send two (say, a host-only and a Domain cookie).
+func values(req *edge.Request, name string) []string {
+	var out []string
+	for _, h := range req.Headers["cookie"] {
+		for _, c := range edge.ParseCookieHeader(h.Value) {
+			if c.Name == name {
+				out = append(out, c.Value)
+			}
+		}
+	}
+	return out
+}
+
+// decodeCookie tries each value of the cookie name and returns the first
+// that decodes and passes check. Otherwise it reports the most useful
+// failure: ErrExpired, with that value (so the caller can still read it),
+// over ErrInvalid. check returns nil, ErrExpired or ErrInvalid.
+func decodeCookie[T any](s *Store, req *edge.Request, codecs []securecookie.Codec, name string, check func(*T, time.Time) error) (T, error) {
+	var zero T
+	vals := values(req, name)
+	if len(vals) == 0 {
+		return zero, ErrNoSession
+	}
+	return decodeValues(s, vals, codecs, name, check)
+}
+
+func decodeValues[T any](s *Store, vals []string, codecs []securecookie.Codec, name string, check func(*T, time.Time) error) (T, error) {
+	var zero, expired T
+	haveExpired := false
+	firstErr := error(ErrInvalid)
+	now := s.cfg.Now()
+	for i, v := range vals {
+		var t T
+		err := s.decodeValue(codecs, name, v, &t)
+		if err == nil {
+			err = check(&t, now)
+		}
+		switch {
+		case err == nil:
+			return t, nil
+		case errors.Is(err, ErrExpired):
+			if !haveExpired {
+				expired, haveExpired = t, true
+			}
+		case i == 0:
+			firstErr = err
+		}
+	}
+	if haveExpired {
+		return expired, fmt.Errorf("%w: %s", ErrExpired, name)
+	}
+	return zero, firstErr
+}
+
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] == 0x7f {
+			return true
+		}
+	}
+	return false
+}
