@@ -1,0 +1,64 @@
+package dex
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+// StartForTest starts Dex for a test and stops it in t.Cleanup. When Dex
+// cannot be built it skips the test, except under CI (CI set and not
+// "false" or "0"), where a missing IdP must fail the run. Dex's output goes
+// to t.Log unless o.Logger is set.
+func StartForTest(t testing.TB, o Options) *Server {
+	t.Helper()
+	// Building Dex takes about a minute on a fresh machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if o.Binary == "" {
+		root, err := ModuleRoot()
+		if err != nil {
+			t.Fatalf("dex: %v", err)
+		}
+		bin, err := Build(ctx, root)
+		if err != nil {
+			if InCI() {
+				t.Fatalf("dex unavailable under CI: %v", err)
+			}
+			t.Skipf("dex unavailable (run scripts/ensure-dex.sh): %v", err)
+		}
+		o.Binary = bin
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
+	defer cancelStart()
+	s, err := Start(startCtx, o)
+	if err != nil {
+		t.Fatalf("dex.Start: %v", err)
+	}
+	// Close waits for Dex to exit, so nothing logs after the test ends.
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("dex.Close: %v", err)
+		}
+	})
+	return s
+}
+
+// InCI reports whether the CI environment variable asks for strict tests.
+func InCI() bool {
+	v := strings.TrimSpace(os.Getenv("CI"))
+	return v != "" && v != "false" && v != "0"
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
