@@ -17,6 +17,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -44,38 +45,51 @@ type Minter struct {
 // It fails the test when they cannot be read.
 func Keys(t testing.TB) *Minter {
 	t.Helper()
-	dir := filepath.Join(ModuleRoot(t), "testdata", "keys")
+	m, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// Load is Keys for code without a testing.TB, such as Example functions.
+func Load() (*Minter, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, "testdata", "keys")
 	m := &Minter{keys: map[string]*rsa.PrivateKey{}, pems: map[string][]byte{}}
 	for _, kid := range []string{KeyID1, KeyID2} {
 		b, err := os.ReadFile(filepath.Join(dir, kid+".pem"))
 		if err != nil {
-			t.Fatalf("testtoken: %v", err)
+			return nil, fmt.Errorf("testtoken: %w", err)
 		}
 		blk, _ := pem.Decode(b)
 		if blk == nil {
-			t.Fatalf("testtoken: %s.pem: no PEM block", kid)
+			return nil, fmt.Errorf("testtoken: %s.pem: no PEM block", kid)
 		}
 		k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
 		if err != nil {
-			t.Fatalf("testtoken: %s.pem: %v", kid, err)
+			return nil, fmt.Errorf("testtoken: %s.pem: %w", kid, err)
 		}
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok {
-			t.Fatalf("testtoken: %s.pem: not an RSA key", kid)
+			return nil, fmt.Errorf("testtoken: %s.pem: not an RSA key", kid)
 		}
 		m.keys[kid] = rk
 		der, err := x509.MarshalPKIXPublicKey(&rk.PublicKey)
 		if err != nil {
-			t.Fatalf("testtoken: %s: %v", kid, err)
+			return nil, fmt.Errorf("testtoken: %s: %w", kid, err)
 		}
 		m.pems[kid] = pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
 	}
 	jwks, err := os.ReadFile(filepath.Join(dir, "jwks.json"))
 	if err != nil {
-		t.Fatalf("testtoken: %v", err)
+		return nil, fmt.Errorf("testtoken: %w", err)
 	}
 	m.jwks = jwks
-	return m
+	return m, nil
 }
 
 // ModuleRoot returns the directory holding the repository's go.mod, found by
@@ -83,6 +97,14 @@ func Keys(t testing.TB) *Minter {
 // directory), so it does not depend on where the test runs.
 func ModuleRoot(t testing.TB) string {
 	t.Helper()
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func moduleRoot() (string, error) {
 	var starts []string
 	if _, file, _, ok := runtime.Caller(0); ok {
 		starts = append(starts, filepath.Dir(file))
@@ -94,7 +116,7 @@ func ModuleRoot(t testing.TB) string {
 		for {
 			b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 			if err == nil && bytes.HasPrefix(b, []byte(modulePath+"\n")) {
-				return dir
+				return dir, nil
 			}
 			parent := filepath.Dir(dir)
 			if parent == dir {
@@ -103,8 +125,7 @@ func ModuleRoot(t testing.TB) string {
 			dir = parent
 		}
 	}
-	t.Fatalf("testtoken: cannot find the module root (%s)", modulePath)
-	return ""
+	return "", fmt.Errorf("testtoken: cannot find the module root (%s)", modulePath)
 }
 
 // JWKS returns the public key set of both test keys (testdata/keys/jwks.json).
@@ -144,13 +165,23 @@ func (m *Minter) SignWith(t testing.TB, kid, alg string, claims map[string]any) 
 // algorithm and key as in SignWith.
 func (m *Minter) SignHeader(t testing.TB, header, claims map[string]any) string {
 	t.Helper()
+	tok, err := m.Mint(header, claims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// Mint is SignHeader for code without a testing.TB, such as Example
+// functions.
+func (m *Minter) Mint(header, claims map[string]any) (string, error) {
 	hb, err := json.Marshal(header)
 	if err != nil {
-		t.Fatalf("testtoken: header: %v", err)
+		return "", fmt.Errorf("testtoken: header: %w", err)
 	}
 	cb, err := json.Marshal(claims)
 	if err != nil {
-		t.Fatalf("testtoken: claims: %v", err)
+		return "", fmt.Errorf("testtoken: claims: %w", err)
 	}
 	enc := base64.RawURLEncoding
 	input := enc.EncodeToString(hb) + "." + enc.EncodeToString(cb)
@@ -166,7 +197,7 @@ func (m *Minter) SignHeader(t testing.TB, header, claims map[string]any) string 
 		sum := sha256.Sum256([]byte(input))
 		sig, err = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
 		if err != nil {
-			t.Fatalf("testtoken: sign: %v", err)
+			return "", fmt.Errorf("testtoken: sign: %w", err)
 		}
 	case "HS256", "HS384", "HS512":
 		hf := map[string]crypto.Hash{"HS256": crypto.SHA256, "HS384": crypto.SHA384, "HS512": crypto.SHA512}[alg]
@@ -175,9 +206,9 @@ func (m *Minter) SignHeader(t testing.TB, header, claims map[string]any) string 
 		sig = mac.Sum(nil)
 	case "none":
 	default:
-		t.Fatalf("testtoken: unsupported alg %q", alg)
+		return "", fmt.Errorf("testtoken: unsupported alg %q", alg)
 	}
-	return input + "." + enc.EncodeToString(sig)
+	return input + "." + enc.EncodeToString(sig), nil
 }
 
 // CognitoAccess returns the claims of a Cognito access token: token_use
