@@ -1,0 +1,146 @@
+package localedge
+
+import (
+	"fmt"
+	"mime"
+	"net/http"
+	"net/http/httputil"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// dirOrigin serves a folder the way CloudFront sees a private S3 bucket
+// behind origin access control whose policy grants s3:GetObject only:
+//
+//   - GET and HEAD read objects; any other method is 403 AccessDenied, as S3
+//     answers a write the policy does not grant.
+//   - The key is the decoded URI path without its leading "/". "/" and any
+//     path ending in "/" read "index.html" under it: CloudFront's default
+//     root object plus the usual index rewrite, so a demo site works.
+//   - A missing key is 403 AccessDenied, not 404: without s3:ListBucket S3
+//     will not say whether a key exists, and that 403 is what a viewer of a
+//     real OAC distribution sees. Folders are not objects, so they are 403 too.
+//   - os.Root confines every open to the folder: "..", absolute paths and
+//     symlinks that leave it all fail, and fail as 403.
+type dirOrigin struct {
+	root *os.Root
+}
+
+func newDirOrigin(dir string) (*dirOrigin, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &dirOrigin{root: root}, nil
+}
+
+func (d *dirOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		s3Denied(w)
+		return
+	}
+	key := strings.TrimPrefix(r.URL.Path, "/")
+	if key == "" || strings.HasSuffix(key, "/") {
+		key += "index.html"
+	}
+	name := filepath.FromSlash(key)
+	if !filepath.IsLocal(name) {
+		s3Denied(w)
+		return
+	}
+	f, err := d.root.Open(name)
+	if err != nil {
+		s3Denied(w)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		s3Denied(w)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", contentType(key))
+	h.Set("ETag", fmt.Sprintf(`"%x-%x"`, fi.ModTime().UnixNano(), fi.Size()))
+	h.Set("Server", "AmazonS3")
+	h.Set("X-Cache", "Miss from cloudfront")
+	// ServeContent handles HEAD, Range and the conditional headers as S3 does.
+	http.ServeContent(w, r, key, fi.ModTime(), f)
+}
+
+// contentType picks the type from the extension, as `aws s3 sync` does on
+// upload; S3's own default for an untyped object is binary/octet-stream.
+func contentType(key string) string {
+	if t := mime.TypeByExtension(path.Ext(key)); t != "" {
+		return t
+	}
+	return "binary/octet-stream"
+}
+
+// s3Denied writes S3's AccessDenied error document.
+func s3Denied(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/xml")
+	h.Set("Server", "AmazonS3")
+	h.Set("X-Cache", "Error from cloudfront")
+	w.WriteHeader(http.StatusForbidden)
+	_, _ = fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
+		`<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`)
+}
+
+// newProxy reverse-proxies to the upstream URL. The outbound request carries
+// the headers the function returned and nothing the viewer sent besides
+// them, plus what CloudFront adds on the way to an origin: Via,
+// X-Amz-Cf-Id and X-Forwarded-For. Host is the request's Host header, as
+// with an origin request policy that forwards all viewer headers.
+func (s *Server) newProxy() http.Handler {
+	return &httputil.ReverseProxy{
+		Transport: s.transport,
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(s.upstream)
+			pr.Out.Host = pr.In.Host
+			// Rewrite starts from a copy with hop-by-hop and X-Forwarded-*
+			// headers stripped; rebuild it from the returned request.
+			pr.Out.Header = pr.In.Header.Clone()
+			if pr.Out.Header == nil {
+				pr.Out.Header = http.Header{}
+			}
+			pr.Out.Header.Set("Via", s.viaValue())
+			out, _ := pr.In.Context().Value(outcomeKey{}).(*outcome)
+			if out == nil {
+				return
+			}
+			pr.Out.Header.Set("X-Amz-Cf-Id", out.reqID)
+			// An origin-request event already carries X-Forwarded-For.
+			if out.eventType != OriginRequest {
+				xff := clientIP(pr.In)
+				if prior := pr.Out.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+					xff = strings.Join(prior, ", ") + ", " + xff
+				}
+				pr.Out.Header.Set("X-Forwarded-For", xff)
+			}
+		},
+		ModifyResponse: func(resp *http.Response) error {
+			resp.Header.Set("X-Cache", "Miss from cloudfront")
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			var reqID string
+			if out, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
+				out.decision, out.rule, out.err = DecisionError, RuleOrigin, err
+				reqID = out.reqID
+			}
+			writeError(w, http.StatusBadGateway, "Error from cloudfront", RuleOrigin, reqID)
+		},
+	}
+}
+
+// Close releases the origin folder.
+func (s *Server) Close() error {
+	if d, ok := s.origin.(*dirOrigin); ok {
+		return d.root.Close()
+	}
+	return nil
+}
