@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,17 +29,31 @@ func classify(op string, err error) error {
 	return transportError(op, err)
 }
 
-// transportError classifies a failure to get any answer: the network cause
-// (which names the endpoint, never the request body) is kept for the log.
-// Anything else, such as x/oauth2's "cannot parse json" that may quote the
-// body, is reported without its text.
+// transportError classifies a failure to get a usable answer. Only causes
+// that cannot quote the response are kept in the message: a context error
+// (timeout, cancel) and a socket error (refused, reset), which name the
+// endpoint's address at most. Anything else, such as x/oauth2's "cannot
+// parse json" or net/http's "malformed MIME header line", may quote what the
+// IdP sent, so it is reported without its text.
 func transportError(op string, err error) error {
-	_, isURL := errors.AsType[*url.Error](err)
-	_, isNet := errors.AsType[net.Error](err)
-	if isURL || isNet || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, context.DeadlineExceeded)
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, context.Canceled)
 	}
-	return fmt.Errorf("%s: malformed response: %w", op, ErrUnavailable)
+	if oe, ok := errors.AsType[*net.OpError](err); ok {
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, oe)
+	}
+	// Certificate problems are the operator's to fix; their text names
+	// certificates, not anything the IdP sent in a response.
+	if ce, ok := errors.AsType[*tls.CertificateVerificationError](err); ok {
+		return fmt.Errorf("%s: %w: %w", op, ErrUnavailable, ce)
+	}
+	if _, ok := errors.AsType[*url.Error](err); ok {
+		return fmt.Errorf("%s: %w: transport failure", op, ErrUnavailable)
+	}
+	return fmt.Errorf("%s: %w: malformed response", op, ErrUnavailable)
 }
 
 // statusError classifies an HTTP answer that is not a success, or a success
