@@ -39,6 +39,8 @@ const attemptIDLen = 22
 // attempt's name (securecookie binds the value to the name). The cookie is
 // encrypted, has Path=ParseAuthPath and lives LoginStateTTL.
 //
+// A ReturnTo too long to fit is cut to its path, then to "/".
+//
 // When req already holds MaxAttempts or more login cookies, the returned
 // cookies also expire the oldest (and any that no longer decode), keeping
 // MaxAttempts in all. Browsers send these cookies only on requests under
@@ -64,9 +66,20 @@ func (s *Store) NewLogin(req *edge.Request, ls LoginState) (string, []*http.Cook
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
 	name := s.LoginName(id)
 	w := loginWire{Nonce: ls.Nonce, Verifier: ls.Verifier, ReturnTo: ret, Created: ls.Created.Unix()}
-	c, err := s.encodeValue(s.encrypted, name, w, false, func(v string) *http.Cookie {
+	mk := func(v string) *http.Cookie {
 		return s.cookie(name, v, s.cfg.ParseAuthPath, s.cfg.LoginStateTTL, s.loginSameSite)
-	})
+	}
+	c, err := s.encodeValue(s.encrypted, name, w, false, mk)
+	// A return path near MaxReturnPath leaves no room for the secrets:
+	// landing on the page without its query, or on the home page, beats
+	// failing the login.
+	for _, shorter := range []string{pathOnly(ret), "/"} {
+		if !errors.Is(err, ErrTooLarge) || shorter == w.ReturnTo {
+			continue
+		}
+		w.ReturnTo = shorter
+		c, err = s.encodeValue(s.encrypted, name, w, false, mk)
+	}
 	if err != nil {
 		return "", nil, err
 	}
@@ -170,4 +183,11 @@ func (s *Store) ExpireAll(req *edge.Request) []*http.Cookie {
 		out = append(out, s.ExpireLogin(id))
 	}
 	return out
+}
+
+func pathOnly(p string) string {
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		return p[:i]
+	}
+	return p
 }

@@ -37,8 +37,12 @@ type sessionWire struct {
 // when HasRefresh, so that check-auth still sees an expired session and can
 // send the browser to /refreshauth instead of a new login.
 //
-// A session that does not fit in MaxCookieBytes even compressed fails with
-// ErrTooLarge; TestSessionSizeLimit documents where that happens.
+// A session whose JSON does not fit is DEFLATE-compressed (small ones are
+// not, so the hot path never inflates); one that does not fit even then
+// fails with ErrTooLarge. Measured (TestSessionSizeLimit): 100 groups of 40
+// characters with shared prefixes, as IdP group names have, make an 850
+// byte cookie; with 40 random characters each, 64 groups is the limit.
+// Decoding costs about 4 µs (BenchmarkSessionDecode).
 func (s *Store) EncodeSession(sess Session) (*http.Cookie, error) {
 	if sess.Identity.Subject == "" {
 		return nil, errors.New("session: encode session: identity has no subject")
