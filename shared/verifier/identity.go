@@ -1,6 +1,10 @@
 package verifier
 
-import "time"
+import (
+	"maps"
+	"slices"
+	"time"
+)
 
 // TokenUse says which token a caller expects.
 type TokenUse string
@@ -61,4 +65,17 @@ func (id *Identity) InGroup(groups ...string) bool {
 		}
 	}
 	return false
+}
+
+// Clone returns a deep copy, so a cached or shared Identity cannot be
+// changed through the copy.
+func (id *Identity) Clone() *Identity {
+	if id == nil {
+		return nil
+	}
+	c := *id
+	c.Groups = slices.Clone(id.Groups)
+	c.Scopes = slices.Clone(id.Scopes)
+	c.Claims = maps.Clone(id.Claims)
+	return &c
 }

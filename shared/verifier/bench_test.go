@@ -1,0 +1,94 @@
+package verifier_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"testing"
+
+	"github.com/lestrrat-go/jwx/v3/jwa"
+	"github.com/lestrrat-go/jwx/v3/jwt"
+
+	"github.com/edgeauth/edgeauth/internal/testtoken"
+	"github.com/edgeauth/edgeauth/shared/verifier"
+)
+
+func benchToken(b *testing.B) (*testtoken.Minter, string) {
+	m := testtoken.Keys(b)
+	groups := []string{"admins", "staff", "readers", "writers"}
+	return m, m.Sign(b, testtoken.CognitoAccess(cognitoIss, clientID, "5f3b1c2e-0d1a-4d7e-9b7a-2c1e0f9a8b7c", groups, inAnHour))
+}
+
+// BenchmarkVerifyFirstSeen is a token never seen before: the cache is off,
+// so every iteration pays the RSA verification and claim parsing.
+func BenchmarkVerifyFirstSeen(b *testing.B) {
+	m, tok := benchToken(b)
+	v := newVerifier(b, true, m.JWKS())
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, tok, verifier.UseAccess); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyCached is a token already verified: a hash and a lookup.
+func BenchmarkVerifyCached(b *testing.B) {
+	m, tok := benchToken(b)
+	v, err := verifier.New(verifier.Config{Issuer: cognitoIss, ClientID: clientID, Cognito: true, JWKS: m.JWKS(), ClockSkew: skew, Now: fixedClock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := v.Verify(ctx, tok, verifier.UseAccess); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJWTParseWithKey is the alternative Verify does not use: jwt.Parse
+// with jwt.WithKey for the one key the kid names, verifying and validating
+// in one call (Cognito rules and Identity building left out). Kept to
+// compare against BenchmarkVerifyFirstSeen.
+func BenchmarkJWTParseWithKey(b *testing.B) {
+	m, tok := benchToken(b)
+	pub := m.PublicKey(testtoken.KeyID1)
+	buf := []byte(tok)
+	b.ReportAllocs()
+	for b.Loop() {
+		t, err := jwt.Parse(buf, jwt.WithKey(jwa.RS256(), pub), jwt.WithIssuer(cognitoIss),
+			jwt.WithClock(jwt.ClockFunc(fixedClock)), jwt.WithAcceptableSkew(skew))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var groups []any
+		if err := t.Get("cognito:groups", &groups); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRSAFloor is SHA-256 plus rsa.VerifyPKCS1v15 on the same token:
+// the floor for any RS256 verification.
+func BenchmarkRSAFloor(b *testing.B) {
+	m, tok := benchToken(b)
+	pub := m.PublicKey(testtoken.KeyID1)
+	i := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		sum := sha256.Sum256([]byte(tok[:i]))
+		if err := rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], sig); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
