@@ -1,0 +1,192 @@
+// Package page renders the suite's HTML pages (error, forbidden, signed out)
+// from the templates package into Lambda@Edge responses. Templates are
+// parsed once per cold start; rendering never fails the request.
+package page
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"html/template"
+	"net/http"
+	"unicode/utf8"
+
+	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/session"
+	"github.com/edgeauth/edgeauth/templates"
+)
+
+// Kind selects a template.
+type Kind int
+
+// Page kinds.
+const (
+	Error     Kind = iota // error.html: failed sign-in and other errors
+	Forbidden             // forbidden.html: signed in but not allowed (403)
+	SignedOut             // signed-out.html: after sign-out
+)
+
+// String returns the kind's name.
+func (k Kind) String() string {
+	switch k {
+	case Error:
+		return "error"
+	case Forbidden:
+		return "forbidden"
+	case SignedOut:
+		return "signed-out"
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+var files = map[Kind]string{Error: "error.html", Forbidden: "forbidden.html", SignedOut: "signed-out.html"}
+
+// MaxBody is the largest page body sent: a generated response from a
+// viewer trigger must stay under 40 KB, headers included.
+const MaxBody = 32 << 10
+
+// MaxDetail is how much of Page.Detail is shown, in bytes. Detail may come
+// from the IdP's redirect (error_description), which anyone can forge; a
+// short, escaped, labelled text is all it gets.
+const MaxDetail = 500
+
+// Page is what a page shows. All text is escaped by html/template.
+type Page struct {
+	Kind      Kind
+	Title     string // e.g. "Sign-in failed"; default by Kind
+	Message   string // plain explanation for a person; default by Kind
+	Detail    string // optional, e.g. the IdP's error_description
+	RequestID string // shown so a user can quote it to support
+	Link      string // optional same-origin path, e.g. "/"; dropped unless session.CleanReturnPath accepts it
+	LinkText  string // default "Continue"
+}
+
+// view is the data the templates see.
+type view struct {
+	Page
+	Status     int
+	StatusText string
+}
+
+var defaults = map[Kind]struct{ title, message string }{
+	Error:     {"Something went wrong", "We could not complete your request. Please try again in a moment."},
+	Forbidden: {"Access denied", "You are signed in, but your account does not have access to this page."},
+	SignedOut: {"Signed out", "You have been signed out."},
+}
+
+// Renderer renders pages. It is safe for concurrent use.
+type Renderer struct {
+	secure bool
+	tmpl   map[Kind]*template.Template
+}
+
+// New parses the templates (once, at cold start). secure adds HSTS to every
+// response; leave it off for plain-HTTP local runs.
+func New(secure bool) (*Renderer, error) {
+	r := &Renderer{secure: secure, tmpl: map[Kind]*template.Template{}}
+	for k, name := range files {
+		// Each file is its own template set, so an operator's {{define}}
+		// in one cannot clash with another.
+		t, err := template.New(name).Option("missingkey=error").ParseFS(templates.FS, name)
+		if err != nil {
+			return nil, fmt.Errorf("page: parse %s: %w", name, err)
+		}
+		r.tmpl[k] = t
+	}
+	return r, nil
+}
+
+// Response renders p as an HTML response with status code, no-store and
+// the security headers (edge.NewResponse). It never fails: if the template
+// errors or the page is larger than MaxBody, a plain built-in page with the
+// same text is sent instead. A code outside 200-599, which CloudFront would
+// reject, becomes 500.
+func (r *Renderer) Response(code int, p Page) *edge.Response {
+	if code < 200 || code > 599 {
+		code = http.StatusInternalServerError
+	}
+	v := view{Page: normalize(p), Status: code, StatusText: http.StatusText(code)}
+	body, err := r.render(v)
+	if err != nil {
+		body = fallback(v)
+	}
+	return edge.NewResponse(code, r.secure).HTML(body)
+}
+
+func (r *Renderer) render(v view) (string, error) {
+	t, ok := r.tmpl[v.Kind]
+	if !ok {
+		t = r.tmpl[Error]
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, v); err != nil {
+		return "", fmt.Errorf("page: render %s: %w", v.Kind, err)
+	}
+	if buf.Len() > MaxBody {
+		return "", fmt.Errorf("page: %s is %d bytes, limit %d", v.Kind, buf.Len(), MaxBody)
+	}
+	return buf.String(), nil
+}
+
+func normalize(p Page) Page {
+	if _, ok := files[p.Kind]; !ok {
+		p.Kind = Error
+	}
+	d := defaults[p.Kind]
+	if p.Title == "" {
+		p.Title = d.title
+	}
+	if p.Message == "" {
+		p.Message = d.message
+	}
+	p.Title = truncate(p.Title, 200)
+	p.Message = truncate(p.Message, 2000)
+	p.Detail = truncate(p.Detail, MaxDetail)
+	p.RequestID = truncate(p.RequestID, 200)
+	if _, err := session.CleanReturnPath(p.Link); err != nil {
+		p.Link = ""
+	}
+	if p.Link != "" && p.LinkText == "" {
+		p.LinkText = "Continue"
+	}
+	p.LinkText = truncate(p.LinkText, 100)
+	return p
+}
+
+// truncate cuts s to at most n bytes on a rune boundary, marking the cut.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// fallback is the page sent when a template fails: plain, escaped, built in.
+func fallback(v view) string {
+	var b bytes.Buffer
+	b.WriteString("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>")
+	b.WriteString(html.EscapeString(v.Title))
+	b.WriteString("</title></head><body style=\"font-family:system-ui,sans-serif;max-width:34rem;margin:10vh auto;padding:0 1rem\"><h1>")
+	b.WriteString(html.EscapeString(v.Title))
+	b.WriteString("</h1><p>")
+	b.WriteString(html.EscapeString(v.Message))
+	b.WriteString("</p>")
+	if v.Detail != "" {
+		b.WriteString("<pre style=\"white-space:pre-wrap\">")
+		b.WriteString(html.EscapeString(v.Detail))
+		b.WriteString("</pre>")
+	}
+	if v.Link != "" {
+		fmt.Fprintf(&b, "<p><a href=\"%s\">%s</a></p>", html.EscapeString(v.Link), html.EscapeString(v.LinkText))
+	}
+	if v.RequestID != "" {
+		b.WriteString("<p><small>Request ID: ")
+		b.WriteString(html.EscapeString(v.RequestID))
+		b.WriteString("</small></p>")
+	}
+	b.WriteString("</body></html>\n")
+	return b.String()
+}
