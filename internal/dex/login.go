@@ -99,7 +99,8 @@ func (s *Server) Login(ctx context.Context, client *http.Client, authorizeURL st
 			}
 			target, err := req.URL.Parse(action)
 			if err != nil || !within(issuer, target) {
-				return nil, fmt.Errorf("dex: login: form posts outside Dex: %q", action)
+				// The action's query carries Dex's request id: leave it out.
+				return nil, fmt.Errorf("dex: login: the form on %s posts outside Dex", req.URL.Path)
 			}
 			form := url.Values{"login": {u.Email}, "password": {u.Password}}
 			if req, err = http.NewRequestWithContext(ctx, http.MethodPost, target.String(), strings.NewReader(form.Encode())); err != nil {

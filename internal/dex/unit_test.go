@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -219,5 +220,26 @@ func TestDemoSitePages(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(site, "style.css")); err != nil {
 		t.Errorf("style sheet: %v", err)
+	}
+}
+
+func TestWithin(t *testing.T) {
+	issuer, _ := url.Parse("http://127.0.0.1:5556/dex")
+	for raw, want := range map[string]bool{
+		"http://127.0.0.1:5556/dex":                      true,
+		"http://127.0.0.1:5556/dex/auth/local/login?x=1": true,
+		"http://127.0.0.1:5556/dexter":                   false,
+		"http://127.0.0.1:5556/":                         false,
+		"http://127.0.0.1:5557/dex/auth":                 false,
+		"https://127.0.0.1:5556/dex/auth":                false,
+		"http://localhost:5556/dex/auth":                 false,
+	} {
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := within(issuer, u); got != want {
+			t.Errorf("within(%s) = %t, want %t", raw, got, want)
+		}
 	}
 }
