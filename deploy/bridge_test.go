@@ -114,14 +114,19 @@ func (d *driver) call(t testing.TB, msg any) driverReply {
 	if _, err := d.in.Write(append(b, '\n')); err != nil {
 		t.Fatalf("write to driver: %v\n%s", err, d.stderr)
 	}
-	if !d.out.Scan() {
-		t.Fatalf("driver gave no reply: %v\n%s", d.out.Err(), d.stderr)
+	for d.out.Scan() {
+		line, ok := bytes.CutPrefix(d.out.Bytes(), []byte("@@drive "))
+		if !ok {
+			continue // the bootstrap's own log line
+		}
+		var r driverReply
+		if err := json.Unmarshal(line, &r); err != nil {
+			t.Fatalf("driver reply %q: %v", line, err)
+		}
+		return r
 	}
-	var r driverReply
-	if err := json.Unmarshal(d.out.Bytes(), &r); err != nil {
-		t.Fatalf("driver reply %q: %v", d.out.Text(), err)
-	}
-	return r
+	t.Fatalf("driver gave no reply: %v\n%s", d.out.Err(), d.stderr)
+	return driverReply{}
 }
 
 // direct calls the handler in-process, as aws-lambda-go would.

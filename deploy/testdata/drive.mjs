@@ -1,6 +1,7 @@
 // Drives the bridge (index.mjs, copied beside this file with a bootstrap)
 // for the Go tests: one JSON request per stdin line, one JSON reply per
-// stdout line.
+// stdout line, marked with a "@@drive " prefix because the bootstrap shares
+// stdout for its logs, as on Lambda.
 //   {"op":"invoke","event":…,"id":"…","arn":"…","remainingMs":N} -> {"result":…} | {"error":{"name","message"}}
 //   {"op":"bench","n":N,"event":…}  -> {"ns":total}  N warm invokes through index.handler
 //   {"op":"cold","n":N,"event":…}   -> {"ns":total}  N fresh bridges, first invoke each (spawn included)
@@ -16,7 +17,7 @@ function ctx(id, arn, remainingMs) {
   };
 }
 
-const out = (v) => process.stdout.write(JSON.stringify(v) + '\n');
+const out = (v) => process.stdout.write('@@drive ' + JSON.stringify(v) + '\n');
 const rl = readline.createInterface({ input: process.stdin });
 let seq = 0;
 

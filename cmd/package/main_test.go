@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/deploy"
+	"github.com/edgeauth/edgeauth/shared/config"
+)
+
+// counter is a deterministic stand-in for crypto/rand.
+type counter struct{ n byte }
+
+func (c *counter) Read(p []byte) (int, error) {
+	for i := range p {
+		c.n++
+		p[i] = c.n
+	}
+	return len(p), nil
+}
+
+func root(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(wd, "..", "..")
+}
+
+// writeConfig writes deploy/testdata/config.json without its keys and JWKS,
+// as an operator would start.
+func writeConfig(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root(t), "deploy", "testdata", "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	delete(m, "keys")
+	delete(m, "jwks")
+	b, err = json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "prod.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeConfig(t, dir)
+	jwks := filepath.Join(root(t), "deploy", "testdata", "jwks.json")
+	out := filepath.Join(dir, "dist")
+	a := &app{functions: []deploy.Function{{Name: "check-auth", Package: "./deploy/testdata/echo"}}, rand: &counter{}}
+	args := []string{"-config", cfgPath, "-jwks", jwks, "-out", out, "-root", root(t)}
+
+	var stdout, stderr bytes.Buffer
+	if err := a.run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	keysPath := filepath.Join(dir, "prod.keys.json")
+	keys, err := deploy.ReadKeysFile(keysPath)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("keys file: %v, %v", keys, err)
+	}
+	completed, err := os.ReadFile(filepath.Join(out, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(completed)
+	if err != nil {
+		t.Fatalf("dist/config.json does not load: %v", err)
+	}
+	if !bytes.Equal(cfg.Keys[0].Hash, keys[0].Hash) {
+		t.Error("dist/config.json does not carry the saved keys")
+	}
+	if _, err := os.Stat(filepath.Join(out, "check-auth.zip")); err != nil {
+		t.Error(err)
+	}
+	for _, want := range []string{"generated a new pair", keysPath, "jwks: from the -jwks file", "check-auth", "origin trigger"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	noSecrets(t, stdout.String()+stderr.String(), cfg)
+	first, err := os.ReadFile(filepath.Join(out, "check-auth.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The second run reuses the saved keys: same config, same zip.
+	stdout.Reset()
+	a.rand = &counter{n: 100}
+	if err := a.run(context.Background(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if !strings.Contains(stdout.String(), "from "+keysPath) {
+		t.Errorf("second run did not reuse the keys file:\n%s", stdout.String())
+	}
+	again, err := os.ReadFile(filepath.Join(out, "check-auth.zip"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(first, again) {
+		t.Error("repackaging the same inputs changed the zip")
+	}
+}
+
+// noSecrets fails if any key or the client secret appears in s.
+func noSecrets(t *testing.T, s string, cfg *config.Config) {
+	t.Helper()
+	secrets := []string{cfg.ClientSecret}
+	for _, k := range cfg.Keys {
+		for _, b := range [][]byte{k.Hash, k.Block} {
+			secrets = append(secrets, base64.StdEncoding.EncodeToString(b), base64.RawURLEncoding.EncodeToString(b))
+		}
+	}
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
+			t.Errorf("output contains a secret")
+		}
+	}
+}
+
+func TestRunErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"cognito":{"region":"us-east-1","userPoolId":"us-east-1_Abc","domain":"a.example.com"}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		wantIs error
+		want   string
+	}{
+		{name: "no config", args: nil, want: "-config is required"},
+		{name: "help", args: []string{"-h"}, wantIs: flag.ErrHelp},
+		{name: "missing file", args: []string{"-config", filepath.Join(dir, "nope.json")}, wantIs: os.ErrNotExist},
+		{name: "invalid config names the field", args: []string{"-config", bad, "-root", dir}, wantIs: config.ErrInvalid, want: "clientId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := (&app{rand: &counter{}}).run(context.Background(), tt.args, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("run succeeded")
+			}
+			if tt.wantIs != nil && !errors.Is(err, tt.wantIs) {
+				t.Errorf("run error = %v, want errors.Is %v", err, tt.wantIs)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("run error = %q, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.keys.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an invalid config still wrote a keys file (%v)", err)
+	}
+}
