@@ -100,6 +100,7 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"reserved authorize param", func(m map[string]any) { m["authorizeParams"] = map[string]any{"redirect_uri": "x"} }, "config: authorizeParams.redirect_uri:"},
 		{"unknown field", func(m map[string]any) { m["clientSecrets"] = "x" }, `unknown field "clientSecrets"`},
 		{"wrong type", func(m map[string]any) { m["scopes"] = "openid" }, "config: scopes: want []string"},
+		{"cookie domain with port", func(m map[string]any) { m["cookies"].(map[string]any)["domain"] = "example.com:443" }, "config: cookies.domain: must be a domain name without a port"},
 		{"host", func(m map[string]any) { m["hosts"] = []any{"https://x"} }, "config: hosts[0]:"},
 		{"scheme", func(m map[string]any) { m["scheme"] = "ftp" }, "config: scheme:"},
 	}

@@ -33,6 +33,7 @@ var (
 	regionRE   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	poolRE     = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d_[0-9A-Za-z]+$`)
 	hostRE     = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:\d{1,5})?$`)
+	domainRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`) // a cookie Domain has no port
 	segmentRE  = regexp.MustCompile(`^\{[A-Za-z0-9_:.\-]+\}$`)
 	cookieName = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
 )
@@ -191,8 +192,8 @@ func (c *Config) validateCookies() error {
 	if !cookieName.MatchString(c.Cookies.Prefix) {
 		return bad("cookies.prefix", "must be letters, digits, '-' or '_', got %q", c.Cookies.Prefix)
 	}
-	if d := c.Cookies.Domain; d != "" && !hostRE.MatchString(strings.TrimPrefix(d, ".")) {
-		return bad("cookies.domain", "must be a domain name, got %q", d)
+	if d := c.Cookies.Domain; d != "" && !domainRE.MatchString(strings.TrimPrefix(d, ".")) {
+		return bad("cookies.domain", "must be a domain name without a port, got %q", d)
 	}
 	switch c.Cookies.SameSite {
 	case "Lax", "Strict":

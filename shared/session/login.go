@@ -151,6 +151,11 @@ func (s *Store) Login(req *edge.Request, attemptID string) (LoginState, error) {
 	return LoginState{Nonce: w.Nonce, Verifier: w.Verifier, ReturnTo: w.ReturnTo, Created: time.Unix(w.Created, 0).UTC()}, nil
 }
 
+// ValidAttemptID reports whether id has the form of an attempt id (the
+// OAuth state), so a callback can expire that attempt's cookie without
+// echoing an arbitrary string into a cookie name.
+func ValidAttemptID(id string) bool { return validAttemptID(id) == nil }
+
 // validAttemptID accepts exactly what NewLogin makes: 22 base64url
 // characters that decode, strictly, to 16 bytes.
 func validAttemptID(id string) error {

@@ -1,0 +1,330 @@
+// Package checkauth is the check-auth function: it lets a request through
+// when it carries a valid credential that the path's rule allows, and
+// otherwise answers — a 302 to the IdP for a browser, a 401/403 for an API
+// client, a 403 page for a signed-in user the rule refuses.
+package checkauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/edgeauth/edgeauth/shared/authz"
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/idp"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
+	"github.com/edgeauth/edgeauth/shared/page"
+	"github.com/edgeauth/edgeauth/shared/session"
+	"github.com/edgeauth/edgeauth/shared/verifier"
+)
+
+// Handler is check-auth, built once per cold start.
+type Handler struct {
+	cfg      *config.Config
+	verify   *verifier.Verifier
+	rules    *authz.Authorizer
+	sessions *session.Store
+	idp      *idp.Provider
+	pages    *page.Renderer
+	use      verifier.TokenUse
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New builds check-auth from its dependencies; every part validates now, so a
+// bad config fails the cold start.
+func New(d lambdafn.Deps) (*Handler, error) {
+	d = d.WithDefaults()
+	c := d.Config
+	if c == nil {
+		return nil, errors.New("checkauth: no config")
+	}
+	v, err := verifier.FromConfig(c, d.Now)
+	if err != nil {
+		return nil, fmt.Errorf("checkauth: %w", err)
+	}
+	rules, err := authz.New(c.Rules)
+	if err != nil {
+		return nil, fmt.Errorf("checkauth: %w", err)
+	}
+	sessions, err := session.FromConfig(c, d.Now)
+	if err != nil {
+		return nil, fmt.Errorf("checkauth: %w", err)
+	}
+	p, err := idp.FromConfig(c, d.HTTPClient)
+	if err != nil {
+		return nil, fmt.Errorf("checkauth: %w", err)
+	}
+	pages, err := page.New(c.Secure())
+	if err != nil {
+		return nil, fmt.Errorf("checkauth: %w", err)
+	}
+	return &Handler{
+		cfg: c, verify: v, rules: rules, sessions: sessions, idp: p, pages: pages,
+		use: verifier.TokenUse(c.BearerToken), now: d.Now, log: d.Logger,
+	}, nil
+}
+
+// Handle decides one request.
+func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error) {
+	req, dist, err := ev.Request()
+	if err != nil {
+		h.log.WarnContext(ctx, "decision", "decision", "reject", "reason", "no request in event")
+		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(""))), nil
+	}
+	rid := lambdafn.RequestID(ctx, dist)
+	log := h.log.With("request_id", rid, "path", req.Path())
+	path, err := authz.CanonicalPath(req.Path())
+	if err != nil {
+		log.InfoContext(ctx, "decision", "decision", "reject", "reason", "malformed path")
+		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
+	}
+	r := &request{h: h, ctx: ctx, req: req, dist: dist, rid: rid, path: path, log: log}
+	if _, ok := req.Headers["authorization"]; ok {
+		return r.bearer(), nil
+	}
+	return r.browser(), nil
+}
+
+// request is one decision in progress.
+type request struct {
+	h    *Handler
+	ctx  context.Context
+	req  *edge.Request
+	dist edge.Config
+	rid  string
+	path string
+	log  *slog.Logger
+}
+
+func (r *request) logDecision(decision, reason string, id *verifier.Identity) {
+	attrs := []any{"decision", decision, "reason", reason}
+	if id != nil && id.Subject != "" {
+		attrs = append(attrs, "subject", id.Subject)
+	}
+	r.log.InfoContext(r.ctx, "decision", attrs...)
+}
+
+// pass sends the request on without the Authorization header and the suite's
+// cookies: the origin never sees credentials (S3 would also reject a foreign
+// Authorization header and caps header sections at 8 KB).
+func (r *request) pass(reason string, id *verifier.Identity) edge.Result {
+	r.req.Headers.Del("authorization")
+	r.req.DropCookies(r.h.sessions.IsSuiteCookie)
+	r.logDecision("allow", reason, id)
+	return edge.Continue(r.req)
+}
+
+// bearer handles a request with an Authorization header: it is an API call,
+// so it is never redirected.
+func (r *request) bearer() edge.Result {
+	_, public := r.h.rules.Match(r.path)
+	values := r.req.Headers.Values("authorization")
+	if len(values) != 1 {
+		if public {
+			return r.pass("public", nil)
+		}
+		r.logDecision("reject", "several authorization headers", nil)
+		return edge.Respond(r.challenge(http.StatusBadRequest, "invalid_request", "one Authorization header is allowed"))
+	}
+	raw, err := verifier.ParseBearer(values[0])
+	switch {
+	case public:
+		// A public path needs no credential; a bad one does not make it private.
+		return r.pass("public", nil)
+	case errors.Is(err, verifier.ErrNoBearer):
+		r.logDecision("reject", "authorization is not a bearer token", nil)
+		return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
+	case err != nil:
+		r.logDecision("reject", "malformed bearer header", nil)
+		return edge.Respond(r.challenge(http.StatusBadRequest, "invalid_request", "malformed Authorization header"))
+	}
+	id, err := r.h.verify.Verify(r.ctx, raw, r.h.use)
+	if err != nil {
+		r.logDecision("reject", "invalid token: "+verifyReason(err), nil)
+		return edge.Respond(r.challenge(http.StatusUnauthorized, "invalid_token", tokenErrorText(err)))
+	}
+	d := r.h.rules.Decide(r.path, id, true)
+	if !d.Allow {
+		r.logDecision("deny", d.Reason, id)
+		return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "the token does not grant access to this path"))
+	}
+	return r.pass("bearer: "+d.Reason, id)
+}
+
+// challenge is an RFC 6750 answer: WWW-Authenticate with an error code when a
+// token was sent and found wanting, a plain challenge when none was.
+func (r *request) challenge(code int, errCode, desc string) *edge.Response {
+	v := fmt.Sprintf("Bearer realm=%q", r.realm())
+	if errCode != "" {
+		v += fmt.Sprintf(", error=%q", errCode)
+		if desc != "" {
+			v += fmt.Sprintf(", error_description=%q", desc)
+		}
+	}
+	resp := edge.NewResponse(code, r.h.cfg.Secure())
+	resp.Headers.Set("WWW-Authenticate", v)
+	body := http.StatusText(code)
+	if desc != "" {
+		body += ": " + desc
+	}
+	return resp.Text(body + "\n")
+}
+
+func (r *request) realm() string {
+	o := r.h.cfg.PublicOrigin(r.req.Headers.Get("host"), r.dist.DistributionDomainName)
+	return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
+}
+
+// browser handles a request without an Authorization header: the session
+// cookie, or a login.
+func (r *request) browser() edge.Result {
+	_, public := r.h.rules.Match(r.path)
+	if public {
+		return r.pass("public", nil)
+	}
+	sess, err := r.h.sessions.Session(r.req)
+	switch {
+	case err == nil:
+		d := r.h.rules.Decide(r.path, &sess.Identity, false)
+		if d.Allow {
+			return r.pass("session: "+d.Reason, &sess.Identity)
+		}
+		r.logDecision("deny", d.Reason, &sess.Identity)
+		if r.looksLikeAPI() {
+			return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "not allowed for this identity"))
+		}
+		return edge.Respond(r.h.pages.Response(http.StatusForbidden, page.Page{
+			Kind:      page.Forbidden,
+			Title:     "Access denied",
+			Message:   "You are signed in, but your account is not allowed to open this page.",
+			RequestID: r.rid,
+			Link:      r.h.cfg.Paths.SignOut,
+			LinkText:  "Sign out and use another account",
+		}))
+	case errors.Is(err, session.ErrExpired) && sess.HasRefresh:
+		if r.looksLikeAPI() {
+			r.logDecision("reject", "session expired (api)", &sess.Identity)
+			return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
+		}
+		return r.refresh(&sess.Identity)
+	}
+	reason := "no session"
+	if !errors.Is(err, session.ErrNoSession) {
+		reason = "session " + sessionReason(err)
+	}
+	if r.looksLikeAPI() {
+		r.logDecision("reject", reason+" (api)", nil)
+		return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
+	}
+	return r.login(reason, !errors.Is(err, session.ErrNoSession))
+}
+
+// looksLikeAPI: XHR and fetch calls get a 401 instead of a redirect to an
+// HTML login page, which they could not follow (CORS).
+func (r *request) looksLikeAPI() bool {
+	if strings.EqualFold(r.req.Headers.Get("x-requested-with"), "XMLHttpRequest") {
+		return true
+	}
+	accept := strings.ToLower(strings.Join(r.req.Headers.Values("accept"), ","))
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// refresh sends the browser through the refresh path with the full requested
+// URI, signed so the refresh endpoint is no open redirector.
+func (r *request) refresh(id *verifier.Identity) edge.Result {
+	ret, err := r.h.sessions.SignReturn(r.returnPath())
+	if err != nil {
+		r.log.ErrorContext(r.ctx, "sign return path", "err", err)
+		return r.login("session expired; return path unsignable", true)
+	}
+	r.logDecision("refresh", "session expired", id)
+	return edge.Respond(edge.Redirect(r.h.cfg.Paths.RefreshAuth+"?return="+url.QueryEscape(ret), r.h.cfg.Secure()))
+}
+
+// returnPath is the requested path and query when it is a safe same-origin
+// path, else "/".
+func (r *request) returnPath() string {
+	p, err := session.CleanReturnPath(r.req.PathAndQuery())
+	if err != nil {
+		return "/"
+	}
+	return p
+}
+
+// login starts a sign-in attempt: PKCE verifier, nonce and return path go
+// into a login-state cookie named after the attempt, whose id is the state.
+func (r *request) login(reason string, clearSession bool) edge.Result {
+	verifierStr, nonce := idp.NewVerifier(), idp.NewNonce()
+	attempt, cookies, err := r.h.sessions.NewLogin(r.req, session.LoginState{
+		Nonce: nonce, Verifier: verifierStr, ReturnTo: r.returnPath(), Created: r.h.now(),
+	})
+	if err != nil {
+		r.log.ErrorContext(r.ctx, "start login", "err", err)
+		return edge.Respond(r.h.pages.Response(http.StatusInternalServerError, page.Page{
+			Kind: page.Error, Title: "Sign-in could not start",
+			Message: "Something went wrong on our side. Please try again.", RequestID: r.rid, Link: "/", LinkText: "Try again",
+		}))
+	}
+	origin := r.h.cfg.PublicOrigin(r.req.Headers.Get("host"), r.dist.DistributionDomainName)
+	to := r.h.idp.AuthorizeURL(origin+r.h.cfg.Paths.ParseAuth, attempt, nonce, verifierStr)
+	resp := edge.Redirect(to, r.h.cfg.Secure())
+	for _, c := range cookies {
+		resp.SetCookie(c)
+	}
+	if clearSession {
+		resp.SetCookie(r.h.sessions.ExpireSession())
+	}
+	r.logDecision("login", reason, nil)
+	return edge.Respond(resp)
+}
+
+func badRequest(rid string) page.Page {
+	return page.Page{
+		Kind: page.Error, Title: "Bad request",
+		Message: "The address of this request is not valid.", RequestID: rid, Link: "/", LinkText: "Go to the home page",
+	}
+}
+
+// verifyReason names a verification failure for the log, never the token.
+func verifyReason(err error) string {
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{verifier.ErrExpired, "expired"}, {verifier.ErrNotYetValid, "not yet valid"},
+		{verifier.ErrSignature, "bad signature"}, {verifier.ErrUnknownKey, "unknown key"},
+		{verifier.ErrIssuer, "wrong issuer"}, {verifier.ErrAudience, "wrong audience"},
+		{verifier.ErrTokenUse, "wrong token use"}, {verifier.ErrMalformed, "malformed"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.name
+		}
+	}
+	return "invalid"
+}
+
+// tokenErrorText is the error_description sent to the client: a fixed phrase
+// per class, so nothing of the token or the library's text leaks.
+func tokenErrorText(err error) string {
+	if errors.Is(err, verifier.ErrExpired) {
+		return "the access token expired"
+	}
+	return "the access token is invalid"
+}
+
+func sessionReason(err error) string {
+	switch {
+	case errors.Is(err, session.ErrExpired):
+		return "expired"
+	case errors.Is(err, session.ErrInvalid):
+		return "invalid"
+	}
+	return "unreadable"
+}

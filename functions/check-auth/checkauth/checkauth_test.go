@@ -1,0 +1,346 @@
+package checkauth_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
+	"github.com/edgeauth/edgeauth/internal/suitetest"
+	"github.com/edgeauth/edgeauth/internal/testtoken"
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
+	"github.com/edgeauth/edgeauth/shared/session"
+	"github.com/edgeauth/edgeauth/shared/verifier"
+)
+
+const (
+	clientID = "1example23456789"
+	sub      = "2b4c6d8e-aaaa-bbbb-cccc-000000000001"
+)
+
+type fixture struct {
+	cfg      *config.Config
+	h        *checkauth.Handler
+	sessions *session.Store
+	mint     *testtoken.Minter
+	logs     *bytes.Buffer
+}
+
+func newFixture(t testing.TB, edit func(map[string]any)) *fixture {
+	t.Helper()
+	cfg := suitetest.Config(t, "cognito.json", edit)
+	logs := &bytes.Buffer{}
+	h, err := checkauth.New(lambdafn.Deps{Config: cfg, Now: suitetest.Clock, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.FromConfig(cfg, suitetest.Clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{cfg: cfg, h: h, sessions: s, mint: testtoken.Keys(t), logs: logs}
+}
+
+func (f *fixture) sessionCookie(t testing.TB, groups []string, expiry time.Time, hasRefresh bool) *http.Cookie {
+	t.Helper()
+	// A store whose clock is two hours back mints cookies that have
+	// expired by now; it shares the keys.
+	s, err := session.FromConfig(f.cfg, func() time.Time { return suitetest.Now.Add(-2 * time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.EncodeSession(session.Session{
+		Identity:   verifier.Identity{Subject: sub, Username: "alice", Groups: groups, Claims: map[string]string{"sub": sub}},
+		Expiry:     expiry,
+		HasRefresh: hasRefresh,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func (f *fixture) accessToken(t testing.TB, groups []string, exp time.Time) string {
+	return f.mint.Sign(t, testtoken.CognitoAccess(f.cfg.Issuer, clientID, sub, groups, exp))
+}
+
+func (f *fixture) handle(t testing.TB, ev edge.Event) edge.Result {
+	t.Helper()
+	res, err := f.h.Handle(context.Background(), ev)
+	if err != nil {
+		t.Fatalf("Handle returned error %v; expected failures must be responses", err)
+	}
+	if (res.Request == nil) == (res.Response == nil) {
+		t.Fatalf("result must hold exactly one of request and response: %+v", res)
+	}
+	return res
+}
+
+func TestCheckAuth(t *testing.T) {
+	f := newFixture(t, nil)
+	later, past := suitetest.Now.Add(time.Hour), suitetest.Now.Add(-time.Minute)
+	sessionOK := f.sessionCookie(t, []string{"staff"}, later, true)
+	sessionAdmin := f.sessionCookie(t, []string{"admins"}, later, true)
+	expiredWithRefresh := f.sessionCookie(t, nil, past, true)
+	expiredNoRefresh := f.sessionCookie(t, nil, past, false)
+	tampered := *sessionOK
+	tampered.Value = strings.Replace(tampered.Value, tampered.Value[10:11], flip(tampered.Value[10:11]), 1)
+	valid := f.accessToken(t, []string{"staff"}, later)
+	admin := f.accessToken(t, []string{"admins"}, later)
+	expired := f.accessToken(t, []string{"staff"}, suitetest.Now.Add(-time.Hour))
+	otherClient := f.mint.Sign(t, testtoken.CognitoAccess(f.cfg.Issuer, "someone-else", sub, nil, later))
+	idToken := f.mint.Sign(t, testtoken.CognitoID(f.cfg.Issuer, clientID, sub, "", nil, later))
+	noneAlg := f.mint.SignWith(t, testtoken.KeyID1, "none", testtoken.CognitoAccess(f.cfg.Issuer, clientID, sub, nil, later))
+
+	tests := []struct {
+		name       string
+		uri        string
+		headers    []string
+		wantStatus string // "" = passed on
+		wantLoc    string // prefix of Location
+		wantAuthn  string // substring of WWW-Authenticate
+	}{
+		{name: "no credential redirects to the hosted UI", uri: "/docs/a?b=1", wantStatus: "302", wantLoc: "https://example.auth.us-east-1.amazoncognito.com/oauth2/authorize?"},
+		{name: "api call without credential gets 401", uri: "/docs/a", headers: []string{"Accept", "application/json"}, wantStatus: "401", wantAuthn: `Bearer realm="www.example.com"`},
+		{name: "xhr without credential gets 401", uri: "/docs/a", headers: []string{"X-Requested-With", "XMLHttpRequest"}, wantStatus: "401"},
+		{name: "public path passes without credential", uri: "/public/logo.png"},
+		{name: "public bare directory passes", uri: "/public"},
+		{name: "valid session passes", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}},
+		{name: "session in a later cookie entry passes", uri: "/docs/a", headers: []string{"Cookie", "theme=dark", "Cookie", suitetest.CookieHeader(sessionOK)}},
+		{name: "session without group gets 403 page", uri: "/admin/", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "403"},
+		{name: "session with group passes admin", uri: "/admin/", headers: []string{"Cookie", suitetest.CookieHeader(sessionAdmin)}},
+		{name: "dot segments cannot dodge a rule", uri: "/public/../admin/", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "403"},
+		{name: "own user folder passes", uri: "/users/" + sub + "/notes.txt", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}},
+		{name: "another user's folder is refused", uri: "/users/someone-else/notes.txt", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "403"},
+		{name: "expired session with refresh goes to refresh", uri: "/docs/a?b=1&c=%2F", headers: []string{"Cookie", suitetest.CookieHeader(expiredWithRefresh)}, wantStatus: "302", wantLoc: "/refreshauth?return="},
+		{name: "expired session without refresh logs in", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(expiredNoRefresh)}, wantStatus: "302", wantLoc: "https://example.auth.us-east-1.amazoncognito.com/oauth2/authorize?"},
+		{name: "tampered session logs in", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(&tampered)}, wantStatus: "302", wantLoc: "https://example.auth.us-east-1.amazoncognito.com/oauth2/authorize?"},
+		{name: "garbage session logs in", uri: "/docs/a", headers: []string{"Cookie", "edgeauth-session=%%%garbage"}, wantStatus: "302", wantLoc: "https://example.auth"},
+		{name: "expired session api call gets 401", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(expiredWithRefresh), "Accept", "application/json"}, wantStatus: "401"},
+		{name: "bearer passes", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + valid}},
+		{name: "bearer with group passes admin", uri: "/admin/x", headers: []string{"Authorization", "Bearer " + admin}},
+		{name: "bearer without group gets 403", uri: "/admin/x", headers: []string{"Authorization", "Bearer " + valid}, wantStatus: "403", wantAuthn: `error="insufficient_scope"`},
+		{name: "expired bearer gets 401 invalid_token", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + expired}, wantStatus: "401", wantAuthn: `error="invalid_token"`},
+		{name: "bearer for another client gets 401", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + otherClient}, wantStatus: "401", wantAuthn: `error="invalid_token"`},
+		{name: "id token where an access token is required gets 401", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + idToken}, wantStatus: "401", wantAuthn: `error="invalid_token"`},
+		{name: "alg none gets 401", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + noneAlg}, wantStatus: "401", wantAuthn: `error="invalid_token"`},
+		{name: "garbage bearer gets 401", uri: "/docs/a", headers: []string{"Authorization", "Bearer abc.def.ghi"}, wantStatus: "401", wantAuthn: `error="invalid_token"`},
+		{name: "malformed bearer header gets 400", uri: "/docs/a", headers: []string{"Authorization", "Bearer a b c"}, wantStatus: "400", wantAuthn: `error="invalid_request"`},
+		{name: "empty bearer gets 400", uri: "/docs/a", headers: []string{"Authorization", "Bearer "}, wantStatus: "400"},
+		{name: "basic auth gets a plain 401", uri: "/docs/a", headers: []string{"Authorization", "Basic dXNlcjpwYXNz"}, wantStatus: "401", wantAuthn: `Bearer realm="www.example.com"`},
+		{name: "two authorization headers get 400", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + valid, "Authorization", "Bearer " + valid}, wantStatus: "400"},
+		{name: "bearer beats a valid session: bad token is 401, not a pass", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + expired, "Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "401"},
+		{name: "public path with a bad token still passes", uri: "/public/x", headers: []string{"Authorization", "Bearer " + expired}},
+		{name: "control character in path gets 400", uri: "/docs/%00a", wantStatus: "400"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.handle(t, suitetest.Request(t, tt.uri, tt.headers...))
+			if tt.wantStatus == "" {
+				if res.Request == nil {
+					t.Fatalf("got response %s %v, want the request passed on", res.Response.Status, res.Response.Headers)
+				}
+				if _, ok := res.Request.Headers["authorization"]; ok {
+					t.Error("Authorization header reached the origin")
+				}
+				for _, c := range res.Request.Cookies() {
+					if strings.HasPrefix(c.Name, "edgeauth-") {
+						t.Errorf("suite cookie %s reached the origin", c.Name)
+					}
+				}
+				return
+			}
+			if res.Response == nil {
+				t.Fatalf("request passed on, want status %s", tt.wantStatus)
+			}
+			r := res.Response
+			if r.Status != tt.wantStatus {
+				t.Fatalf("status = %s, want %s (location %q, www-authenticate %q)", r.Status, tt.wantStatus, r.Headers.Get("location"), r.Headers.Get("www-authenticate"))
+			}
+			if !strings.Contains(r.Headers.Get("cache-control"), "no-store") {
+				t.Error("generated response without no-store")
+			}
+			for _, h := range []string{"strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy"} {
+				if r.Headers.Get(h) == "" {
+					t.Errorf("generated response lacks %s", h)
+				}
+			}
+			if tt.wantLoc != "" && !strings.HasPrefix(r.Headers.Get("location"), tt.wantLoc) {
+				t.Errorf("location = %q, want prefix %q", r.Headers.Get("location"), tt.wantLoc)
+			}
+			if tt.wantAuthn != "" && !strings.Contains(r.Headers.Get("www-authenticate"), tt.wantAuthn) {
+				t.Errorf("www-authenticate = %q, want %q", r.Headers.Get("www-authenticate"), tt.wantAuthn)
+			}
+			if r.Headers.Get("authorization") != "" || (tt.headers != nil && tt.headers[0] == "Authorization" && r.Status == "302") {
+				t.Error("an API call was redirected")
+			}
+		})
+	}
+	if strings.Contains(f.logs.String(), valid[:40]) || strings.Contains(f.logs.String(), sessionOK.Value[:20]) {
+		t.Error("a token or cookie value reached the logs")
+	}
+}
+
+func flip(s string) string {
+	if s == "A" {
+		return "B"
+	}
+	return "A"
+}
+
+// The login redirect carries everything the callback needs, and the state is
+// the attempt id naming a login-state cookie that the callback can read back.
+func TestLoginRedirect(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.handle(t, suitetest.Request(t, "/docs/a?b=1&c=two"))
+	loc := suitetest.Location(t, res.Response)
+	q := loc.Query()
+	for k, want := range map[string]string{
+		"response_type":         "code",
+		"client_id":             clientID,
+		"redirect_uri":          "https://www.example.com/parseauth",
+		"code_challenge_method": "S256",
+		"scope":                 "openid email profile",
+		"identity_provider":     "COGNITO",
+	} {
+		if got := q.Get(k); got != want {
+			t.Errorf("authorize %s = %q, want %q", k, got, want)
+		}
+	}
+	for _, k := range []string{"state", "nonce", "code_challenge"} {
+		if q.Get(k) == "" {
+			t.Errorf("authorize URL lacks %s", k)
+		}
+	}
+	cookies := suitetest.SetCookies(t, res.Response)
+	if len(cookies) != 1 {
+		t.Fatalf("Set-Cookie = %d cookies, want the one login-state cookie", len(cookies))
+	}
+	lc := cookies[0]
+	if lc.Path != "/parseauth" || !lc.HttpOnly || !lc.Secure || lc.MaxAge <= 0 || lc.MaxAge > 900 {
+		t.Errorf("login cookie attributes: %+v", lc)
+	}
+	callback := suitetest.Request(t, "/parseauth?code=x&state="+q.Get("state"), "Cookie", suitetest.CookieHeader(lc))
+	req, _, _ := callback.Request()
+	ls, err := f.sessions.Login(req, q.Get("state"))
+	if err != nil {
+		t.Fatalf("login state cannot be read back: %v", err)
+	}
+	if ls.ReturnTo != "/docs/a?b=1&c=two" || ls.Nonce != q.Get("nonce") || len(ls.Verifier) < 43 {
+		t.Errorf("login state = return %q nonce match %v verifier %d chars", ls.ReturnTo, ls.Nonce == q.Get("nonce"), len(ls.Verifier))
+	}
+	// Two tabs: two attempts, two states, two cookies.
+	res2 := f.handle(t, suitetest.Request(t, "/other"))
+	if q2 := suitetest.Location(t, res2.Response).Query(); q2.Get("state") == q.Get("state") || q2.Get("nonce") == q.Get("nonce") {
+		t.Error("two login attempts share state or nonce")
+	}
+}
+
+func TestRefreshRedirectKeepsTheFullURI(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.sessionCookie(t, nil, suitetest.Now.Add(-time.Second), true)
+	res := f.handle(t, suitetest.Request(t, "/docs/a?b=1&c=%2F", "Cookie", suitetest.CookieHeader(c)))
+	loc := suitetest.Location(t, res.Response)
+	if loc.Path != "/refreshauth" {
+		t.Fatalf("location = %s", loc)
+	}
+	got, err := f.sessions.VerifyReturn(loc.Query().Get("return"))
+	if err != nil || got != "/docs/a?b=1&c=%2F" {
+		t.Errorf("signed return = %q, %v; want the full path and query", got, err)
+	}
+}
+
+func TestPassKeepsOtherCookies(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.sessionCookie(t, nil, suitetest.Now.Add(time.Hour), false)
+	res := f.handle(t, suitetest.Request(t, "/x", "Cookie", "theme=dark; "+suitetest.CookieHeader(c), "Cookie", "lang=en"))
+	if got := res.Request.Headers.Values("cookie"); len(got) != 1 || got[0] != "theme=dark; lang=en" {
+		t.Errorf("cookies at origin = %q", got)
+	}
+}
+
+// The seed-style event (uri without "/", no querystring, a config with only
+// distributionId) gets a clear decision.
+func TestSeedEvent(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.accessToken(t, nil, suitetest.Now.Add(time.Hour))
+	for name, tc := range map[string]struct {
+		token, want string
+	}{
+		"minted token passes":               {tok, ""},
+		"placeholder is a malformed header": {"<token>", "400"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ev := suitetest.Event(t, "seed-bearer-viewer-request.json", func(r *edge.Request) {
+				r.Headers.Set("Authorization", "Bearer "+tc.token)
+			})
+			res := f.handle(t, ev)
+			switch {
+			case tc.want == "" && res.Request == nil:
+				t.Fatalf("status %s, want pass", res.Response.Status)
+			case tc.want != "" && (res.Response == nil || res.Response.Status != tc.want):
+				t.Fatalf("result %+v, want %s", res, tc.want)
+			}
+		})
+	}
+}
+
+func TestBadEventIsAnswered(t *testing.T) {
+	f := newFixture(t, nil)
+	res, err := f.h.Handle(context.Background(), edge.Event{})
+	if err != nil || res.Response == nil || res.Response.Status != "400" {
+		t.Errorf("empty event: %+v, %v", res, err)
+	}
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	if _, err := checkauth.New(lambdafn.Deps{}); err == nil {
+		t.Error("New without config succeeded")
+	}
+}
+
+func BenchmarkSessionCookie(b *testing.B) {
+	f := newFixture(b, nil)
+	c := f.sessionCookie(b, []string{"staff"}, suitetest.Now.Add(time.Hour), true)
+	ev := suitetest.Request(b, "/docs/a?b=1", "Cookie", "theme=dark; "+suitetest.CookieHeader(c))
+	benchmark(b, f, ev, false)
+}
+
+func BenchmarkBearer(b *testing.B) {
+	f := newFixture(b, nil)
+	tok := f.accessToken(b, []string{"staff"}, suitetest.Now.Add(time.Hour))
+	ev := suitetest.Request(b, "/docs/a", "Authorization", "Bearer "+tok)
+	benchmark(b, f, ev, false)
+}
+
+func BenchmarkRedirect(b *testing.B) {
+	f := newFixture(b, nil)
+	ev := suitetest.Request(b, "/docs/a?b=1")
+	benchmark(b, f, ev, true)
+}
+
+// benchmark runs the handler on a fresh copy of the event each time, since a
+// pass edits the request in place.
+func benchmark(b *testing.B, f *fixture, ev edge.Event, wantResponse bool) {
+	req, _, _ := ev.Request()
+	orig := req.Headers
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		h := make(edge.Headers, len(orig))
+		for k, v := range orig {
+			h[k] = v
+		}
+		req.Headers = h
+		res, err := f.h.Handle(ctx, ev)
+		if err != nil || (res.Response != nil) != wantResponse {
+			b.Fatalf("unexpected result %+v %v", res, err)
+		}
+	}
+}

@@ -1,0 +1,399 @@
+// Package parsecallback is the parse-callback function. On the parse-auth
+// path it finishes a login: it checks the state against the browser's
+// login-state cookie, exchanges the code (PKCE), verifies the tokens and the
+// nonce, sets the session and refresh cookies and sends the browser back to
+// the page it asked for. On the refresh path it does the same with the
+// refresh token instead of a code.
+package parsecallback
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/edgeauth/edgeauth/shared/authz"
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/idp"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
+	"github.com/edgeauth/edgeauth/shared/page"
+	"github.com/edgeauth/edgeauth/shared/session"
+	"github.com/edgeauth/edgeauth/shared/verifier"
+)
+
+// Handler is parse-callback, built once per cold start.
+type Handler struct {
+	cfg      *config.Config
+	verify   *verifier.Verifier
+	sessions *session.Store
+	idp      *idp.Provider
+	pages    *page.Renderer
+	claims   []string // claims some rule needs; the session keeps only these
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// New builds parse-callback; every part validates now.
+func New(d lambdafn.Deps) (*Handler, error) {
+	d = d.WithDefaults()
+	c := d.Config
+	if c == nil {
+		return nil, errors.New("parsecallback: no config")
+	}
+	v, err := verifier.FromConfig(c, d.Now)
+	if err != nil {
+		return nil, fmt.Errorf("parsecallback: %w", err)
+	}
+	sessions, err := session.FromConfig(c, d.Now)
+	if err != nil {
+		return nil, fmt.Errorf("parsecallback: %w", err)
+	}
+	p, err := idp.FromConfig(c, d.HTTPClient)
+	if err != nil {
+		return nil, fmt.Errorf("parsecallback: %w", err)
+	}
+	pages, err := page.New(c.Secure())
+	if err != nil {
+		return nil, fmt.Errorf("parsecallback: %w", err)
+	}
+	return &Handler{cfg: c, verify: v, sessions: sessions, idp: p, pages: pages, claims: c.RuleClaims(), now: d.Now, log: d.Logger}, nil
+}
+
+// Handle serves the parse-auth and refresh paths.
+func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error) {
+	req, dist, err := ev.Request()
+	if err != nil {
+		h.log.WarnContext(ctx, "decision", "decision", "reject", "reason", "no request in event")
+		return edge.Respond(h.errorPage(http.StatusBadRequest, "", "Bad request", "This request could not be read.", "")), nil
+	}
+	rid := lambdafn.RequestID(ctx, dist)
+	c := &call{h: h, ctx: ctx, req: req, dist: dist, rid: rid, log: h.log.With("request_id", rid, "path", req.Path())}
+	path, err := authz.CanonicalPath(req.Path())
+	switch {
+	case err != nil:
+		return c.fail(http.StatusBadRequest, "malformed path", "Bad request", "The address of this request is not valid."), nil
+	case path == h.cfg.Paths.ParseAuth:
+		return c.parseAuth(), nil
+	case path == h.cfg.Paths.RefreshAuth:
+		return c.refreshAuth(), nil
+	}
+	return c.fail(http.StatusNotFound, "not a callback path", "Not found", "There is nothing at this address."), nil
+}
+
+// call is one request in progress.
+type call struct {
+	h    *Handler
+	ctx  context.Context
+	req  *edge.Request
+	dist edge.Config
+	rid  string
+	log  *slog.Logger
+}
+
+func (c *call) logDecision(level slog.Level, decision, reason string, sub string) {
+	attrs := []any{"decision", decision, "reason", reason}
+	if sub != "" {
+		attrs = append(attrs, "subject", sub)
+	}
+	c.log.Log(c.ctx, level, "decision", attrs...)
+}
+
+func (h *Handler) errorPage(code int, rid, title, msg, detail string) *edge.Response {
+	return h.pages.Response(code, page.Page{
+		Kind: page.Error, Title: title, Message: msg, Detail: detail, RequestID: rid,
+		Link: "/", LinkText: "Start again",
+	})
+}
+
+// fail answers with an error page; extra cookies (expirations) go with it.
+func (c *call) fail(code int, reason, title, msg string, cookies ...*http.Cookie) edge.Result {
+	level := slog.LevelInfo
+	if code >= 500 {
+		level = slog.LevelError
+	}
+	c.logDecision(level, "error", reason, "")
+	resp := c.h.errorPage(code, c.rid, title, msg, "")
+	for _, ck := range cookies {
+		resp.SetCookie(ck)
+	}
+	return edge.Respond(resp)
+}
+
+func (c *call) redirectURI() string {
+	return c.h.cfg.PublicOrigin(c.req.Headers.Get("host"), c.dist.DistributionDomainName) + c.h.cfg.Paths.ParseAuth
+}
+
+// single returns the one value of a query parameter; a missing, empty or
+// repeated parameter is refused (a duplicated code or state is an attack or
+// a broken client, never something to guess about).
+func single(q map[string][]string, name string) (string, bool) {
+	v := q[name]
+	if len(v) != 1 || v[0] == "" {
+		return "", false
+	}
+	return v[0], true
+}
+
+func (c *call) parseAuth() edge.Result {
+	q := c.req.Query()
+	if _, ok := q["error"]; ok {
+		return c.idpError(q)
+	}
+	code, okCode := single(q, "code")
+	state, okState := single(q, "state")
+	if !okCode || !okState {
+		return c.fail(http.StatusBadRequest, "missing or duplicated code/state", "Sign-in failed",
+			"The sign-in response was incomplete. Please start again.")
+	}
+	ls, err := c.h.sessions.Login(c.req, state)
+	if err != nil {
+		reason, msg := "login state "+loginReason(err), "This sign-in attempt is unknown or has expired, perhaps because it was already used. Please start again."
+		var cookies []*http.Cookie
+		if !errors.Is(err, session.ErrNoSession) && !errors.Is(err, session.ErrInvalid) {
+			cookies = append(cookies, c.h.sessions.ExpireLogin(state))
+		}
+		return c.fail(http.StatusBadRequest, reason, "Sign-in failed", msg, cookies...)
+	}
+	expireLogin := c.h.sessions.ExpireLogin(state)
+	tokens, err := c.h.idp.Exchange(c.ctx, code, ls.Verifier, c.redirectURI())
+	if err != nil {
+		return c.idpFailure("exchange", err, expireLogin)
+	}
+	id, err := c.h.verify.Verify(c.ctx, tokens.IDToken, verifier.UseID)
+	if err != nil {
+		return c.fail(http.StatusBadGateway, "id token rejected: "+err.Error(), "Sign-in failed",
+			"The identity provider's answer could not be verified.", expireLogin)
+	}
+	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(ls.Nonce)) != 1 {
+		return c.fail(http.StatusBadRequest, "nonce mismatch", "Sign-in failed",
+			"The sign-in response does not belong to this attempt. Please start again.", expireLogin)
+	}
+	if err := c.checkAccessToken(tokens.AccessToken, id); err != nil {
+		return c.fail(http.StatusBadGateway, "access token rejected: "+err.Error(), "Sign-in failed",
+			"The identity provider's answer could not be verified.", expireLogin)
+	}
+	cookies, err := c.newSession(id, tokens.RefreshToken, tokens.IDToken, true)
+	if err != nil {
+		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
+			"Your account's sign-in data is too large to keep in this browser. Please contact the site's operator.", expireLogin)
+	}
+	resp := edge.Redirect(cleanReturn(ls.ReturnTo), c.h.cfg.Secure())
+	resp.SetCookie(expireLogin)
+	for _, ck := range cookies {
+		resp.SetCookie(ck)
+	}
+	c.logDecision(slog.LevelInfo, "signed-in", "code exchanged", id.Subject)
+	return edge.Respond(resp)
+}
+
+// checkAccessToken verifies a JWT access token when the IdP issues one, and
+// that it speaks for the same subject. Opaque access tokens (some OIDC
+// providers) cannot be checked here and are not used by the suite.
+func (c *call) checkAccessToken(raw string, id *verifier.Identity) error {
+	if raw == "" || strings.Count(raw, ".") != 2 {
+		return nil
+	}
+	at, err := c.h.verify.Verify(c.ctx, raw, verifier.UseAccess)
+	if err != nil {
+		return err
+	}
+	if at.Subject != id.Subject {
+		return errors.New("subject differs from the id token's")
+	}
+	if len(id.Scopes) == 0 {
+		id.Scopes = at.Scopes
+	}
+	if len(id.Groups) == 0 {
+		id.Groups = at.Groups
+	}
+	return nil
+}
+
+// newSession builds the session cookie (and, with a refresh token, the
+// refresh cookies) for a verified ID token.
+func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, writeRefresh bool) ([]*http.Cookie, error) {
+	kept := verifier.Identity{Subject: id.Subject, Username: id.Username, Email: id.Email, Groups: id.Groups, Scopes: id.Scopes}
+	for _, name := range c.h.claims {
+		if v := id.Claim(name); v != "" {
+			if kept.Claims == nil {
+				kept.Claims = map[string]string{}
+			}
+			kept.Claims[name] = v
+		}
+	}
+	expiry := id.Expiry
+	if lt := c.h.cfg.SessionLifetime.Std(); lt > 0 && c.h.now().Add(lt).Before(expiry) {
+		expiry = c.h.now().Add(lt)
+	}
+	sess, err := c.h.sessions.EncodeSession(session.Session{Identity: kept, Expiry: expiry, HasRefresh: refreshToken != ""})
+	if err != nil {
+		return nil, err
+	}
+	cookies := []*http.Cookie{sess}
+	if refreshToken != "" && writeRefresh {
+		rc, err := c.h.sessions.EncodeRefresh(session.Refresh{RefreshToken: refreshToken, IDToken: idToken})
+		if err != nil {
+			return nil, err
+		}
+		cookies = append(cookies, rc...)
+	}
+	return cookies, nil
+}
+
+// idpError shows the IdP's error, with its description escaped by the page
+// template, and ends the attempt the state names.
+func (c *call) idpError(q map[string][]string) edge.Result {
+	code := first(q["error"])
+	status := http.StatusBadRequest
+	if code == "access_denied" {
+		status = http.StatusUnauthorized
+	}
+	c.logDecision(slog.LevelInfo, "error", "idp error: "+safeToken(code), "")
+	resp := c.h.errorPage(status, c.rid, "Sign-in was not completed",
+		"The identity provider reported a problem with this sign-in.", idpDetail(code, first(q["error_description"])))
+	if state, ok := single(q, "state"); ok && session.ValidAttemptID(state) {
+		resp.SetCookie(c.h.sessions.ExpireLogin(state))
+	}
+	return edge.Respond(resp)
+}
+
+func idpDetail(code, desc string) string {
+	const max = 300
+	if len(desc) > max {
+		desc = desc[:max] + "…"
+	}
+	if desc == "" {
+		return code
+	}
+	return code + ": " + desc
+}
+
+// safeToken keeps an OAuth error code loggable: the RFC limits codes to
+// printable ASCII; anything else is not echoed.
+func safeToken(s string) string {
+	if len(s) > 64 {
+		return "(long)"
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return "(invalid)"
+		}
+	}
+	return s
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
+}
+
+// idpFailure maps an IdP call's failure to a page: invalid_grant is the
+// user's (an old or used code) and a 400; the rest is the IdP's and a 502.
+// No session cookie is set.
+func (c *call) idpFailure(step string, err error, cookies ...*http.Cookie) edge.Result {
+	reason := step + ": " + err.Error()
+	switch {
+	case errors.Is(err, idp.ErrInvalidGrant):
+		return c.fail(http.StatusBadRequest, reason, "Sign-in failed",
+			"This sign-in link has expired or was already used. Please start again.", cookies...)
+	case errors.Is(err, idp.ErrRejected):
+		return c.fail(http.StatusBadGateway, reason, "Sign-in failed",
+			"The identity provider refused the sign-in. Please try again later.", cookies...)
+	}
+	return c.fail(http.StatusBadGateway, reason, "Sign-in failed",
+		"The identity provider could not be reached. Please try again in a moment.", cookies...)
+}
+
+// refreshAuth renews an expired session with the refresh token. When the
+// refresh token is missing or refused, both credential cookies are expired
+// and the browser goes back to its page, where check-auth starts a login:
+// with the session cookie gone, no loop can form.
+func (c *call) refreshAuth() edge.Result {
+	ret := "/"
+	if raw, ok := single(c.req.Query(), "return"); ok {
+		if p, err := c.h.sessions.VerifyReturn(raw); err == nil {
+			ret = cleanReturn(p)
+		}
+	}
+	old, serr := c.h.sessions.Session(c.req)
+	signOutCookies := func() []*http.Cookie {
+		return append([]*http.Cookie{c.h.sessions.ExpireSession()}, c.h.sessions.ExpireRefresh()...)
+	}
+	restart := func(reason string) edge.Result {
+		c.logDecision(slog.LevelInfo, "login", reason, "")
+		resp := edge.Redirect(ret, c.h.cfg.Secure())
+		for _, ck := range signOutCookies() {
+			resp.SetCookie(ck)
+		}
+		return edge.Respond(resp)
+	}
+	rt, err := c.h.sessions.Refresh(c.req)
+	if err != nil {
+		return restart("refresh cookie " + loginReason(err))
+	}
+	tokens, err := c.h.idp.Refresh(c.ctx, rt.RefreshToken)
+	switch {
+	case errors.Is(err, idp.ErrInvalidGrant):
+		return restart("refresh token refused (invalid_grant)")
+	case err != nil:
+		// Keep the cookies: the IdP may be back in a moment.
+		return c.idpFailure("refresh", err)
+	case tokens.IDToken == "":
+		return restart("refresh returned no id token")
+	}
+	id, err := c.h.verify.Verify(c.ctx, tokens.IDToken, verifier.UseID)
+	if err != nil {
+		return restart("refreshed id token rejected: " + err.Error())
+	}
+	if (serr == nil || errors.Is(serr, session.ErrExpired)) && old.Identity.Subject != "" && old.Identity.Subject != id.Subject {
+		return restart("refreshed id token is for another subject")
+	}
+	if err := c.checkAccessToken(tokens.AccessToken, id); err != nil {
+		return restart("refreshed access token rejected: " + err.Error())
+	}
+	if !id.Expiry.After(c.h.now()) {
+		return restart("refreshed session already expired")
+	}
+	refreshToken, rotated := rt.RefreshToken, tokens.RefreshToken != "" && tokens.RefreshToken != rt.RefreshToken
+	if rotated {
+		refreshToken = tokens.RefreshToken
+	}
+	cookies, err := c.newSession(id, refreshToken, tokens.IDToken, rotated)
+	if err != nil {
+		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
+			"Your account's sign-in data is too large to keep in this browser.", signOutCookies()...)
+	}
+	resp := edge.Redirect(ret, c.h.cfg.Secure())
+	for _, ck := range cookies {
+		resp.SetCookie(ck)
+	}
+	c.logDecision(slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated), id.Subject)
+	return edge.Respond(resp)
+}
+
+// cleanReturn keeps only a same-origin relative path.
+func cleanReturn(p string) string {
+	if clean, err := session.CleanReturnPath(p); err == nil {
+		return clean
+	}
+	return "/"
+}
+
+func loginReason(err error) string {
+	switch {
+	case errors.Is(err, session.ErrNoSession):
+		return "missing"
+	case errors.Is(err, session.ErrExpired):
+		return "expired"
+	case errors.Is(err, session.ErrInvalid):
+		return "invalid"
+	}
+	return "unreadable"
+}

@@ -1,0 +1,223 @@
+// Package demo starts the suite end to end on loopback: the demo IdP (Dex)
+// unless a suite config is given, the three functions (in-process, or the
+// built bootstrap binaries over a loopback Lambda Runtime API) and the local
+// edge in front of the demo site. `make run` and the end-to-end tests both
+// start it this way, so what the tests drive is what a developer runs.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
+	"github.com/edgeauth/edgeauth/functions/parse-callback/parsecallback"
+	"github.com/edgeauth/edgeauth/functions/sign-out/signout"
+	"github.com/edgeauth/edgeauth/internal/dex"
+	"github.com/edgeauth/edgeauth/internal/localedge"
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
+)
+
+// Invoke modes.
+const (
+	InProcess  = "in-process"
+	RuntimeAPI = "runtime-api"
+)
+
+// Functions are the suite's function names, as behaviors name them.
+var functions = []string{"check-auth", "parse-callback", "sign-out"}
+
+// Options says what to start. Zero values give `make run`'s demo.
+type Options struct {
+	Root        string        // module root; found from the working directory when empty
+	EdgeConfig  string        // the local edge config; testdata/demo/localedge.json when empty
+	Listen      string        // overrides the edge config's listen address ("localhost:0" picks a port)
+	SuiteConfig string        // a suite config.json; empty starts Dex and generates one
+	Invoke      string        // InProcess (default) or RuntimeAPI
+	BinDir      string        // where <function>/bootstrap are, for RuntimeAPI; <root>/bin when empty
+	IDTokenTTL  time.Duration // Dex's ID token lifetime; Dex's default when zero
+	Logger      *slog.Logger
+}
+
+// Env is a running demo.
+type Env struct {
+	URL        string      // the edge, e.g. http://localhost:8080
+	Dex        *dex.Server // nil when a suite config was given
+	Config     *config.Config
+	ConfigPath string
+	srv        *http.Server
+	closers    []func() error
+	done       chan error
+}
+
+// Start starts everything and returns once the edge accepts connections. On
+// error, whatever had started is stopped.
+func Start(ctx context.Context, o Options) (_ *Env, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Root == "" {
+		if o.Root, err = dex.ModuleRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if o.EdgeConfig == "" {
+		o.EdgeConfig = filepath.Join(o.Root, "testdata", "demo", "localedge.json")
+	}
+	if o.Invoke == "" {
+		o.Invoke = InProcess
+	}
+	if o.Invoke != InProcess && o.Invoke != RuntimeAPI {
+		return nil, fmt.Errorf("demo: invoke %q: want %s or %s", o.Invoke, InProcess, RuntimeAPI)
+	}
+	edgeCfg, err := localedge.LoadConfig(o.EdgeConfig)
+	if err != nil {
+		return nil, err
+	}
+	if o.Listen != "" {
+		edgeCfg.Listen = o.Listen
+	}
+	env := &Env{done: make(chan error, 1)}
+	defer func() {
+		if err != nil {
+			_ = env.Close()
+		}
+	}()
+	// Listen first: Dex must know the edge's redirect URI, port included.
+	ln, err := net.Listen("tcp", edgeCfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("demo: listen on %s: %w", edgeCfg.Listen, err)
+	}
+	env.closers = append(env.closers, func() error { _ = ln.Close(); return nil })
+	host, port, _ := net.SplitHostPort(edgeCfg.Listen)
+	_, realPort, _ := net.SplitHostPort(ln.Addr().String())
+	if port == "0" || port == "" {
+		port = realPort
+	}
+	if host == "" {
+		host = "localhost"
+	}
+	env.URL = "http://" + net.JoinHostPort(host, port)
+
+	env.ConfigPath = o.SuiteConfig
+	if env.ConfigPath == "" {
+		if env.ConfigPath, err = env.startDex(ctx, o); err != nil {
+			return nil, err
+		}
+	}
+	if env.Config, err = config.Load(env.ConfigPath); err != nil {
+		return nil, err
+	}
+	funcs, err := env.functions(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	edge, err := localedge.New(edgeCfg, funcs, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	env.srv = &http.Server{Handler: edge, ReadHeaderTimeout: 10 * time.Second}
+	go func() { env.done <- env.srv.Serve(ln) }()
+	return env, nil
+}
+
+// startDex starts the demo IdP for this edge and writes the suite config it
+// implies into a private temporary folder.
+func (env *Env) startDex(ctx context.Context, o Options) (string, error) {
+	d, err := dex.Start(ctx, dex.Options{
+		Binary:       dex.BinaryPath(o.Root),
+		Addr:         "127.0.0.1:0",
+		RedirectURIs: []string{env.URL + "/parseauth"},
+		IDTokenTTL:   o.IDTokenTTL,
+		Logger:       o.Logger.With("component", "dex"),
+	})
+	if err != nil {
+		return "", err
+	}
+	env.Dex = d
+	env.closers = append(env.closers, d.Close)
+	b, err := d.SuiteConfig(env.URL)
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "edgeauth-demo-")
+	if err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	env.closers = append(env.closers, func() error { return os.RemoveAll(dir) })
+	path := filepath.Join(dir, config.FileName)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return "", fmt.Errorf("demo: write suite config: %w", err)
+	}
+	return path, nil
+}
+
+// functions builds the three handlers in-process, or starts their built
+// bootstrap binaries, each reading the suite config from EDGEAUTH_CONFIG.
+func (env *Env) functions(ctx context.Context, o Options) (map[string]localedge.Function, error) {
+	if o.Invoke == RuntimeAPI {
+		bin := o.BinDir
+		if bin == "" {
+			bin = filepath.Join(o.Root, "bin")
+		}
+		binaries := map[string]string{}
+		for _, f := range functions {
+			p := filepath.Join(bin, f, "bootstrap")
+			if _, err := os.Stat(p); err != nil {
+				return nil, fmt.Errorf("demo: %s: %w (run make build)", p, err)
+			}
+			binaries[f] = p
+		}
+		funcs, stop, err := localedge.StartFunctions(ctx, binaries, []string{config.EnvPath + "=" + env.ConfigPath}, o.Logger)
+		if err != nil {
+			return nil, err
+		}
+		env.closers = append(env.closers, stop)
+		return funcs, nil
+	}
+	deps := lambdafn.Deps{Config: env.Config, Logger: o.Logger}
+	ca, err := checkauth.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	pc, err := parsecallback.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	so, err := signout.New(deps)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]localedge.Function{"check-auth": ca.Handle, "parse-callback": pc.Handle, "sign-out": so.Handle}, nil
+}
+
+// Done reports the edge server's end.
+func (env *Env) Done() <-chan error { return env.done }
+
+// Close stops the edge, the functions and Dex, in that order, and removes
+// the generated config. Nothing is left running.
+func (env *Env) Close() error {
+	var errs []error
+	if env.srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := env.srv.Shutdown(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		cancel()
+		env.srv = nil
+	}
+	for i := len(env.closers) - 1; i >= 0; i-- {
+		if err := env.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	env.closers = nil
+	return errors.Join(errs...)
+}

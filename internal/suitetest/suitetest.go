@@ -1,0 +1,125 @@
+// Package suitetest holds what the three functions' tests share: the example
+// configs from testdata, a pinned clock, sample events to edit, and readers
+// for generated responses. It is for tests only.
+package suitetest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/internal/testtoken"
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
+)
+
+// Now is the pinned clock of the suite's tests.
+var Now = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+
+// Clock returns Now, for Deps.Now.
+func Clock() time.Time { return Now }
+
+// Config loads testdata/config/<name> (cognito.json or oidc.json), lets edit
+// change the decoded JSON, and parses it with the real loader.
+func Config(t testing.TB, name string, edit func(m map[string]any)) *config.Config {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(t), "testdata", "config", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if edit != nil {
+		edit(m)
+	}
+	b, err = json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse(b)
+	if err != nil {
+		t.Fatalf("config %s: %v", name, err)
+	}
+	return c
+}
+
+// Event reads testdata/events/<name> and lets edit change its request.
+func Event(t testing.TB, name string, edit func(r *edge.Request)) edge.Event {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(t), "testdata", "events", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev, err := edge.DecodeEvent(b)
+	if err != nil {
+		t.Fatalf("event %s: %v", name, err)
+	}
+	req, _, _ := ev.Request()
+	if edit != nil {
+		edit(req)
+	}
+	return ev
+}
+
+// Request is a browser GET of uri (path?query) on host www.example.com, from
+// AWS's sample viewer-request event, with extra headers as name, value pairs.
+func Request(t testing.TB, uri string, headers ...string) edge.Event {
+	t.Helper()
+	return Event(t, "viewer-request.json", func(r *edge.Request) {
+		path, query, _ := strings.Cut(uri, "?")
+		r.URI, r.QueryString = path, query
+		r.Headers.Set("Host", "www.example.com")
+		r.Headers.Set("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+		// Host and Accept given here replace the defaults; others add.
+		replaced := map[string]bool{}
+		for i := 0; i+1 < len(headers); i += 2 {
+			name := strings.ToLower(headers[i])
+			if (name == "host" || name == "accept") && !replaced[name] {
+				replaced[name] = true
+				r.Headers.Set(headers[i], headers[i+1])
+				continue
+			}
+			r.Headers.Add(headers[i], headers[i+1])
+		}
+	})
+}
+
+// CookieHeader joins cookies into one Cookie header value.
+func CookieHeader(cs ...*http.Cookie) string {
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		parts = append(parts, c.Name+"="+c.Value)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// SetCookies parses a generated response's Set-Cookie entries.
+func SetCookies(t testing.TB, r *edge.Response) []*http.Cookie {
+	t.Helper()
+	var out []*http.Cookie
+	for _, v := range r.Headers.Values("set-cookie") {
+		c, err := http.ParseSetCookie(v)
+		if err != nil {
+			t.Fatalf("bad Set-Cookie %q: %v", v, err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Location parses a response's Location header.
+func Location(t testing.TB, r *edge.Response) *url.URL {
+	t.Helper()
+	u, err := url.Parse(r.Headers.Get("location"))
+	if err != nil {
+		t.Fatalf("bad Location: %v", err)
+	}
+	return u
+}

@@ -1,0 +1,95 @@
+// Package lambdafn is what the three functions share around their handlers:
+// the dependencies each is built from, the cold-start wiring of main, and
+// the per-request id and logger.
+package lambdafn
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
+)
+
+// Handler is a Lambda@Edge request-trigger handler. It returns a non-nil
+// error only for a bug: every expected failure is a response.
+type Handler func(ctx context.Context, ev edge.Event) (edge.Result, error)
+
+// Deps are what a function is built from, once per cold start.
+type Deps struct {
+	Config     *config.Config
+	Now        func() time.Time // default time.Now
+	HTTPClient *http.Client     // for the IdP; default a client with a 5 s timeout
+	Logger     *slog.Logger     // default discards
+}
+
+// WithDefaults fills the zero fields.
+func (d Deps) WithDefaults() Deps {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTPClient == nil {
+		d.HTTPClient = &http.Client{Timeout: 5 * time.Second}
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	return d
+}
+
+// Level maps the config's log level onto slog's.
+func Level(name string) slog.Level {
+	switch name {
+	case "debug":
+		return slog.LevelDebug
+	case "warn":
+		return slog.LevelWarn
+	case "error":
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+// Main is the whole of a function's main: load the config from beside the
+// binary, build the handler and hand it to the Lambda runtime. A bad config
+// fails the cold start with its one message.
+func Main(name string, build func(Deps) (Handler, error)) {
+	if err := run(name, build); err != nil {
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", name, "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(name string, build func(Deps) (Handler, error)) error {
+	path, err := config.Path()
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: Level(cfg.LogLevel)})).With("function", name)
+	h, err := build(Deps{Config: cfg, Logger: log}.WithDefaults())
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	lambda.StartHandlerFunc((func(context.Context, edge.Event) (edge.Result, error))(h))
+	return nil
+}
+
+// RequestID is the Lambda request id when running under Lambda, else
+// CloudFront's request id from the event.
+func RequestID(ctx context.Context, cfg edge.Config) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	return cfg.RequestID
+}
