@@ -37,6 +37,7 @@ var ErrPath = errors.New("authz: malformed path")
 
 // Decision is the outcome for one request.
 type Decision struct {
+	// Allow: the request may go on.
 	Allow bool
 	// Public: the path matched a public rule, so no credential is needed.
 	Public bool
