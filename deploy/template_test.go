@@ -1,0 +1,495 @@
+package deploy_test
+
+import (
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/edgeauth/edgeauth/shared/config"
+)
+
+// cachingDisabled is the managed CachingDisabled cache policy's id.
+const cachingDisabled = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+// cfn decodes CloudFormation YAML into plain Go values, turning the short
+// tags (!Ref, !GetAtt, !Sub, !If…) into their long JSON forms ({"Ref": …},
+// {"Fn::GetAtt": [..]}), which a plain yaml.Unmarshal would lose.
+type cfn struct{ v any }
+
+func (c *cfn) UnmarshalYAML(n *yaml.Node) error {
+	v, err := cfnValue(n)
+	c.v = v
+	return err
+}
+
+func cfnValue(n *yaml.Node) (any, error) {
+	if n.Kind == yaml.DocumentNode && len(n.Content) == 1 {
+		return cfnValue(n.Content[0])
+	}
+	if n.Kind == yaml.AliasNode {
+		return cfnValue(n.Alias)
+	}
+	tag := n.Tag
+	if strings.HasPrefix(tag, "!") && !strings.HasPrefix(tag, "!!") {
+		plain := *n
+		plain.Tag = ""
+		if n.Kind == yaml.ScalarNode {
+			plain.Tag = "!!str"
+		}
+		inner, err := cfnValue(&plain)
+		if err != nil {
+			return nil, err
+		}
+		name := tag[1:]
+		if name == "Ref" {
+			return map[string]any{"Ref": inner}, nil
+		}
+		if s, ok := inner.(string); ok && name == "GetAtt" {
+			a, b, _ := strings.Cut(s, ".")
+			inner = []any{a, b}
+		}
+		return map[string]any{"Fn::" + name: inner}, nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			v, err := cfnValue(n.Content[i+1])
+			if err != nil {
+				return nil, err
+			}
+			m[n.Content[i].Value] = v
+		}
+		return m, nil
+	case yaml.SequenceNode:
+		s := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := cfnValue(c)
+			if err != nil {
+				return nil, err
+			}
+			s = append(s, v)
+		}
+		return s, nil
+	default:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+}
+
+// template is a parsed CloudFormation template with lookups.
+type template struct {
+	Parameters map[string]any
+	Resources  map[string]any
+	Outputs    map[string]any
+}
+
+func loadTemplate(t *testing.T) *template {
+	t.Helper()
+	b, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc cfn
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("template.yaml: %v", err)
+	}
+	root, ok := doc.v.(map[string]any)
+	if !ok {
+		t.Fatal("template.yaml is not a mapping")
+	}
+	m := func(k string) map[string]any { v, _ := root[k].(map[string]any); return v }
+	return &template{Parameters: m("Parameters"), Resources: m("Resources"), Outputs: m("Outputs")}
+}
+
+// get walks a path of map keys.
+func get(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func str(v any) string { s, _ := v.(string); return s }
+
+func list(v any) []any { s, _ := v.([]any); return s }
+
+func (tp *template) resource(name, typ string) (map[string]any, bool) {
+	r, ok := tp.Resources[name].(map[string]any)
+	if !ok || r["Type"] != typ {
+		return nil, false
+	}
+	p, _ := r["Properties"].(map[string]any)
+	return p, true
+}
+
+// refName returns the logical name of {"Ref": name}.
+func refName(v any) string { return str(get(v, "Ref")) }
+
+var subVar = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)\}`)
+
+// value resolves a scalar the way a deploy with default parameters would:
+// a literal, a Ref to a parameter, or a Sub over parameters.
+func (tp *template) value(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case int:
+		return strconv.Itoa(x), true
+	case map[string]any:
+		if name := refName(x); name != "" {
+			def, ok := get(tp.Parameters, name, "Default").(any)
+			if !ok || def == nil {
+				return "", false
+			}
+			return tp.value(def)
+		}
+		if s, ok := x["Fn::Sub"].(string); ok {
+			resolved := true
+			out := subVar.ReplaceAllStringFunc(s, func(m string) string {
+				v, ok := tp.value(map[string]any{"Ref": m[2 : len(m)-1]})
+				if !ok {
+					resolved = false
+				}
+				return v
+			})
+			return out, resolved
+		}
+	}
+	return "", false
+}
+
+// suite names the functions and their zip parameters.
+var suite = []struct{ function, resource, zipParam string }{
+	{"check-auth", "CheckAuthFunction", "CheckAuthZipKey"},
+	{"parse-callback", "ParseCallbackFunction", "ParseCallbackZipKey"},
+	{"sign-out", "SignOutFunction", "SignOutZipKey"},
+}
+
+// check returns every way the template breaks the suite's rules for cfg.
+func (tp *template) check(cfg *config.Config) []string {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	// Every function: its own zip, Node.js, x86_64, the bridge's handler.
+	fnName := map[string]string{} // function resource -> suite name
+	for _, s := range suite {
+		p, ok := tp.resource(s.resource, "AWS::Lambda::Function")
+		if !ok {
+			bad("%s: no AWS::Lambda::Function %s", s.function, s.resource)
+			continue
+		}
+		fnName[s.resource] = s.function
+		if got := refName(get(p, "Code", "S3Key")); got != s.zipParam {
+			bad("%s: Code.S3Key = Ref %q, want Ref %q", s.function, got, s.zipParam)
+		}
+		if get(tp.Parameters, s.zipParam, "Type") != "String" {
+			bad("%s: no String parameter %s", s.function, s.zipParam)
+		}
+		if b := refName(get(p, "Code", "S3Bucket")); b == "" || tp.Parameters[b] == nil {
+			bad("%s: Code.S3Bucket is not a parameter", s.function)
+		}
+		if rt := str(p["Runtime"]); !strings.HasPrefix(rt, "nodejs") {
+			bad("%s: Runtime %q, want nodejs (Lambda@Edge runs no Go)", s.function, rt)
+		}
+		if a := list(p["Architectures"]); len(a) != 1 || a[0] != "x86_64" {
+			bad("%s: Architectures %v, want [x86_64]", s.function, a)
+		}
+		if p["Handler"] != "index.handler" {
+			bad("%s: Handler %v, want index.handler", s.function, p["Handler"])
+		}
+	}
+	for name, r := range tp.Resources {
+		if get(r, "Type") == "AWS::Lambda::Function" && fnName[name] == "" {
+			bad("unexpected function %s", name)
+		}
+	}
+	versionOf := map[string]string{} // version resource -> suite name
+	for name := range tp.Resources {
+		if p, ok := tp.resource(name, "AWS::Lambda::Version"); ok {
+			versionOf[name] = fnName[refName(p["FunctionName"])]
+		}
+	}
+
+	// Every behavior runs a suite function at origin-request.
+	dist, ok := tp.resource("Distribution", "AWS::CloudFront::Distribution")
+	if !ok {
+		bad("no AWS::CloudFront::Distribution Distribution")
+		return problems
+	}
+	runs := func(where string, b any) []string {
+		assocs := list(get(b, "LambdaFunctionAssociations"))
+		if len(assocs) == 0 {
+			bad("%s: no function: serves the bucket without check-auth", where)
+		}
+		var fns []string
+		for _, a := range assocs {
+			if et := get(a, "EventType"); et != "origin-request" {
+				bad("%s: EventType %v, want origin-request", where, et)
+			}
+			fn := versionOf[refName(get(a, "LambdaFunctionARN"))]
+			if fn == "" {
+				bad("%s: association is not a suite function's version", where)
+			}
+			fns = append(fns, fn)
+		}
+		return fns
+	}
+	attached := map[string]bool{}
+	def := get(dist, "DistributionConfig", "DefaultCacheBehavior")
+	defFns := runs("default behavior", def)
+	if !slices.Contains(defFns, "check-auth") {
+		bad("default behavior runs %v, want check-auth", defFns)
+	}
+	for _, f := range defFns {
+		attached[f] = true
+	}
+	byPattern := map[string]any{}
+	for i, b := range list(get(dist, "DistributionConfig", "CacheBehaviors")) {
+		pat, ok := tp.value(get(b, "PathPattern"))
+		if !ok {
+			bad("behavior %d: unresolvable PathPattern", i)
+			continue
+		}
+		byPattern[pat] = b
+		for _, f := range runs("behavior "+pat, b) {
+			attached[f] = true
+		}
+	}
+	for _, s := range suite {
+		if !attached[s.function] {
+			bad("%s is attached to no behavior", s.function)
+		}
+	}
+
+	// The suite's paths: their function, never cached, cookies and query in.
+	for _, p := range []struct{ path, function string }{
+		{cfg.Paths.ParseAuth, "parse-callback"},
+		{cfg.Paths.RefreshAuth, "parse-callback"},
+		{cfg.Paths.SignOut, "sign-out"},
+	} {
+		b, ok := byPattern[p.path+"*"]
+		if !ok {
+			bad("no behavior for %s* (have %v)", p.path, slices.Sorted(maps.Keys(byPattern)))
+			continue
+		}
+		if fns := runs("behavior "+p.path, b); !slices.Contains(fns, p.function) {
+			bad("%s runs %v, want %s", p.path, fns, p.function)
+		}
+		if id := get(b, "CachePolicyId"); id != cachingDisabled {
+			bad("%s: CachePolicyId %v, want CachingDisabled", p.path, id)
+		}
+		orp, ok := tp.resource(refName(get(b, "OriginRequestPolicyId")), "AWS::CloudFront::OriginRequestPolicy")
+		if !ok {
+			bad("%s: no custom origin request policy", p.path)
+			continue
+		}
+		c := get(orp, "OriginRequestPolicyConfig")
+		if get(c, "CookiesConfig", "CookieBehavior") != "all" || get(c, "QueryStringsConfig", "QueryStringBehavior") != "all" {
+			bad("%s: origin request policy must forward all cookies and query strings", p.path)
+		}
+		for _, h := range list(get(c, "HeadersConfig", "Headers")) {
+			if strings.EqualFold(str(h), "authorization") {
+				bad("%s: origin request policy forwards Authorization", p.path)
+			}
+		}
+	}
+
+	// The default cache key holds the credential; objects live briefly.
+	cp, ok := tp.resource(refName(get(def, "CachePolicyId")), "AWS::CloudFront::CachePolicy")
+	if !ok {
+		bad("default behavior: no custom cache policy")
+		return problems
+	}
+	cc := get(cp, "CachePolicyConfig")
+	key := get(cc, "ParametersInCacheKeyAndForwardedToOrigin")
+	session := cfg.Cookies.Prefix + "-session"
+	var cookies []string
+	for _, c := range list(get(key, "CookiesConfig", "Cookies")) {
+		v, _ := tp.value(c)
+		cookies = append(cookies, v)
+	}
+	if get(key, "CookiesConfig", "CookieBehavior") != "whitelist" || !slices.Contains(cookies, session) {
+		bad("default cache key cookies %v (%v), want a whitelist with %s", cookies, get(key, "CookiesConfig", "CookieBehavior"), session)
+	}
+	hasAuth := false
+	for _, h := range list(get(key, "HeadersConfig", "Headers")) {
+		hasAuth = hasAuth || strings.EqualFold(str(h), "Authorization")
+	}
+	if get(key, "HeadersConfig", "HeaderBehavior") != "whitelist" || !hasAuth {
+		bad("default cache key headers lack Authorization")
+	}
+	maxTTL, ok := tp.value(get(cc, "MaxTTL"))
+	n, err := strconv.Atoi(maxTTL)
+	if !ok || err != nil || n > 600 {
+		bad("default MaxTTL %q, want at most 600", maxTTL)
+	}
+	if p := refName(get(cc, "MaxTTL")); p != "" {
+		if mv, ok := get(tp.Parameters, p, "MaxValue").(int); !ok || mv > 600 {
+			bad("parameter %s allows MaxTTL %v, want MaxValue at most 600", p, get(tp.Parameters, p, "MaxValue"))
+		}
+	}
+	if d, ok := tp.value(get(cc, "DefaultTTL")); ok {
+		if dn, err := strconv.Atoi(d); err != nil || dn > n {
+			bad("DefaultTTL %s above MaxTTL %d", d, n)
+		}
+	}
+
+	// The bucket: private, readable by this distribution through OAC only.
+	bucket, ok := tp.resource("ContentBucket", "AWS::S3::Bucket")
+	if !ok {
+		bad("no ContentBucket")
+		return problems
+	}
+	for _, k := range []string{"BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"} {
+		if get(bucket, "PublicAccessBlockConfiguration", k) != true {
+			bad("bucket: %s is not true", k)
+		}
+	}
+	for i, o := range list(get(dist, "DistributionConfig", "Origins")) {
+		if get(o, "OriginAccessControlId") == nil {
+			bad("origin %d: no OriginAccessControlId", i)
+		}
+	}
+	pol, ok := tp.resource("ContentBucketPolicy", "AWS::S3::BucketPolicy")
+	if !ok {
+		bad("no ContentBucketPolicy")
+		return problems
+	}
+	allowsCloudFront := false
+	for _, st := range list(get(pol, "PolicyDocument", "Statement")) {
+		if get(st, "Effect") != "Allow" {
+			continue
+		}
+		if get(st, "Principal", "Service") != "cloudfront.amazonaws.com" {
+			bad("bucket policy allows %v", get(st, "Principal"))
+			continue
+		}
+		arn := str(get(st, "Condition", "StringEquals", "AWS:SourceArn", "Fn::Sub"))
+		if !strings.Contains(arn, ":distribution/${Distribution}") {
+			bad("bucket policy: AWS:SourceArn %q is not this distribution", arn)
+			continue
+		}
+		allowsCloudFront = true
+	}
+	if !allowsCloudFront {
+		bad("bucket policy: no read for this distribution")
+	}
+
+	// The role Lambda@Edge can assume.
+	role, _ := tp.resource("EdgeFunctionRole", "AWS::IAM::Role")
+	var principals []string
+	for _, st := range list(get(role, "AssumeRolePolicyDocument", "Statement")) {
+		for _, s := range list(get(st, "Principal", "Service")) {
+			principals = append(principals, str(s))
+		}
+	}
+	if !slices.Contains(principals, "lambda.amazonaws.com") || !slices.Contains(principals, "edgelambda.amazonaws.com") {
+		bad("EdgeFunctionRole trusts %v, want lambda and edgelambda", principals)
+	}
+
+	if got := get(tp.Outputs, "DistributionDomainName", "Value", "Fn::GetAtt"); !slices.Equal(list(got), []any{"Distribution", "DomainName"}) {
+		bad("no DistributionDomainName output")
+	}
+	return problems
+}
+
+func testConfig(t *testing.T) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse(readTestdata(t, "config.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func TestTemplate(t *testing.T) {
+	tp := loadTemplate(t)
+	for _, p := range tp.check(testConfig(t)) {
+		t.Error(p)
+	}
+}
+
+// TestTemplateCheckCatches breaks a copy of the template in each way the
+// check must notice, so a passing TestTemplate means something.
+func TestTemplateCheckCatches(t *testing.T) {
+	behaviors := func(tp *template) []any {
+		return list(get(tp.Resources, "Distribution", "Properties", "DistributionConfig", "CacheBehaviors"))
+	}
+	tests := []struct {
+		name   string
+		mutate func(tp *template, cfg *config.Config)
+		want   string
+	}{
+		{"go runtime", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "CheckAuthFunction", "Properties").(map[string]any)["Runtime"] = "provided.al2023"
+		}, "want nodejs"},
+		{"arm64", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "SignOutFunction", "Properties").(map[string]any)["Architectures"] = []any{"arm64"}
+		}, "x86_64"},
+		{"shared zip", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "SignOutFunction", "Properties", "Code").(map[string]any)["S3Key"] = map[string]any{"Ref": "CheckAuthZipKey"}
+		}, "want Ref \"SignOutZipKey\""},
+		{"viewer-request", func(tp *template, _ *config.Config) {
+			a := list(get(tp.Resources, "Distribution", "Properties", "DistributionConfig", "DefaultCacheBehavior", "LambdaFunctionAssociations"))
+			a[0].(map[string]any)["EventType"] = "viewer-request"
+		}, "want origin-request"},
+		{"unguarded behavior", func(tp *template, _ *config.Config) {
+			cfg := get(tp.Resources, "Distribution", "Properties", "DistributionConfig").(map[string]any)
+			cfg["CacheBehaviors"] = append(behaviors(tp), map[string]any{"PathPattern": "/public/*", "CachePolicyId": cachingDisabled})
+		}, "serves the bucket without check-auth"},
+		{"custom suite path", func(_ *template, cfg *config.Config) { cfg.Paths.SignOut = "/logout" }, "no behavior for /logout*"},
+		{"cached callback", func(tp *template, _ *config.Config) {
+			behaviors(tp)[0].(map[string]any)["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+		}, "want CachingDisabled"},
+		{"other cookie prefix", func(_ *template, cfg *config.Config) { cfg.Cookies.Prefix = "auth" }, "want a whitelist with auth-session"},
+		{"no Authorization in key", func(tp *template, _ *config.Config) {
+			h := get(tp.Resources, "CheckAuthCachePolicy", "Properties", "CachePolicyConfig", "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig").(map[string]any)
+			h["Headers"] = []any{"Accept"}
+		}, "lack Authorization"},
+		{"long max ttl", func(tp *template, _ *config.Config) {
+			get(tp.Parameters, "CacheMaxTTL").(map[string]any)["Default"] = 86400
+		}, "at most 600"},
+		{"public bucket", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "ContentBucket", "Properties", "PublicAccessBlockConfiguration").(map[string]any)["RestrictPublicBuckets"] = false
+		}, "RestrictPublicBuckets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tp, cfg := loadTemplate(t), testConfig(t)
+			tt.mutate(tp, cfg)
+			problems := tp.check(cfg)
+			if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }) {
+				t.Errorf("check() = %q, want a problem mentioning %q", problems, tt.want)
+			}
+		})
+	}
+}
+
+// TestTemplateLint runs cfn-lint when it is installed: it knows every
+// resource's schema, which the checks above do not.
+func TestTemplateLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint not installed")
+	}
+	out, err := exec.Command(lint, "--", "template.yaml").CombinedOutput()
+	if err != nil {
+		t.Errorf("cfn-lint template.yaml: %v\n%s", err, out)
+	}
+}
