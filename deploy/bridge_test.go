@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -29,7 +30,26 @@ type driver struct {
 	cmd    *exec.Cmd
 	in     io.WriteCloser
 	out    *bufio.Scanner
-	stderr *bytes.Buffer
+	stderr *lockedBuffer
+}
+
+// lockedBuffer collects the driver's stderr, written by exec's copying
+// goroutine while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func moduleRoot(t testing.TB) string {
@@ -73,7 +93,7 @@ func startDriver(t testing.TB) *driver {
 	}
 	cmd := exec.Command(node, "drive.mjs")
 	cmd.Dir = dir
-	d := &driver{cmd: cmd, stderr: new(bytes.Buffer)}
+	d := &driver{cmd: cmd, stderr: new(lockedBuffer)}
 	cmd.Stderr = d.stderr
 	if d.in, err = cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
