@@ -180,13 +180,13 @@ func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			p.cur = in
 		}
 		in := p.cur
-		out, err := in.invoke(ctx, inv)
+		out, delivered, err := in.invoke(ctx, inv)
 		switch {
 		case errors.Is(err, errNotDelivered) && try == 0:
 			continue
 		case errors.Is(err, errNotDelivered):
 			return nil, in.crashError()
-		case err != nil && ctx.Err() != nil:
+		case err != nil && delivered && ctx.Err() != nil:
 			// A timed-out instance may still be working on the event;
 			// Lambda throws it away, and so do we.
 			in.stop()
@@ -371,7 +371,12 @@ func (in *instance) stop() {
 	})
 }
 
-func (in *instance) invoke(ctx context.Context, inv *invocation) ([]byte, error) {
+// invoke hands inv to the instance and waits for its outcome. delivered
+// reports whether the function got the event.
+func (in *instance) invoke(ctx context.Context, inv *invocation) (out []byte, delivered bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err // select below would pick at random
+	}
 	in.mu.Lock()
 	in.pending[inv.id] = inv
 	in.mu.Unlock()
@@ -383,23 +388,23 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) ([]byte, error)
 	select {
 	case in.next <- inv:
 	case <-in.exited:
-		return nil, errNotDelivered
+		return nil, false, errNotDelivered
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, false, ctx.Err()
 	}
 	select {
 	case r := <-inv.done:
-		return r.body, r.err
+		return r.body, true, r.err
 	case <-in.exited:
 		// The error post may have landed just before the exit (a panic).
 		select {
 		case r := <-inv.done:
-			return r.body, r.err
+			return r.body, true, r.err
 		default:
 		}
-		return nil, in.crashError()
+		return nil, true, in.crashError()
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return nil, true, ctx.Err()
 	}
 }
 

@@ -43,8 +43,6 @@ func handle(ctx context.Context, raw json.RawMessage) (json.RawMessage, error) {
 		os.Exit(3)
 	case "hang":
 		select {}
-	case "garbage":
-		return json.RawMessage(`{"not":"closed"`), nil
 	case "context":
 		lc, _ := lambdacontext.FromContext(ctx)
 		dl, _ := ctx.Deadline()
