@@ -89,6 +89,9 @@ type Process struct {
 	env    []string
 	log    *slog.Logger
 
+	closing   chan struct{} // closed by Close, to cut a running Invoke short
+	closeOnce sync.Once
+
 	mu     sync.Mutex // serializes Invoke and guards cur and closed
 	cur    *instance
 	closed bool
@@ -116,7 +119,7 @@ func Start(ctx context.Context, binary string, env []string, logger *slog.Logger
 	if fi.IsDir() || fi.Mode()&0o111 == 0 {
 		return nil, fmt.Errorf("runtimeapi: binary %s is not an executable file", abs)
 	}
-	p := &Process{binary: abs, env: env, log: logger}
+	p := &Process{binary: abs, env: env, log: logger, closing: make(chan struct{})}
 	p.name = envValue(env, "AWS_LAMBDA_FUNCTION_NAME")
 	if p.name == "" {
 		p.name = filepath.Base(filepath.Dir(abs))
@@ -180,7 +183,7 @@ func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 			p.cur = in
 		}
 		in := p.cur
-		out, delivered, err := in.invoke(ctx, inv)
+		out, delivered, err := in.invoke(ctx, p.closing, inv)
 		switch {
 		case errors.Is(err, errNotDelivered) && try == 0:
 			continue
@@ -197,8 +200,10 @@ func (p *Process) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
 }
 
 // Close stops the child (SIGTERM, then SIGKILL after a grace period) and
-// the API server, and waits for both. It is safe to call more than once.
+// the API server, and waits for both. An Invoke in progress returns
+// ErrClosed. It is safe to call more than once.
 func (p *Process) Close() error {
+	p.closeOnce.Do(func() { close(p.closing) })
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.closed {
@@ -373,7 +378,7 @@ func (in *instance) stop() {
 
 // invoke hands inv to the instance and waits for its outcome. delivered
 // reports whether the function got the event.
-func (in *instance) invoke(ctx context.Context, inv *invocation) (out []byte, delivered bool, err error) {
+func (in *instance) invoke(ctx context.Context, closing <-chan struct{}, inv *invocation) (out []byte, delivered bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return nil, false, err // select below would pick at random
 	}
@@ -391,6 +396,8 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) (out []byte, de
 		return nil, false, errNotDelivered
 	case <-ctx.Done():
 		return nil, false, ctx.Err()
+	case <-closing:
+		return nil, false, ErrClosed
 	}
 	select {
 	case r := <-inv.done:
@@ -405,6 +412,8 @@ func (in *instance) invoke(ctx context.Context, inv *invocation) (out []byte, de
 		return nil, true, in.crashError()
 	case <-ctx.Done():
 		return nil, true, ctx.Err()
+	case <-closing:
+		return nil, true, ErrClosed
 	}
 }
 

@@ -260,3 +260,22 @@ func TestClose(t *testing.T) {
 		t.Errorf("the Runtime API at %s still accepts connections", addr)
 	}
 }
+
+// TestCloseDuringInvoke: Close must not wait out a hung function.
+func TestCloseDuringInvoke(t *testing.T) {
+	p, err := Start(context.Background(), echoBinary, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() {
+		_, err := p.Invoke(context.Background(), []byte(`{"mode":"hang"}`))
+		errc <- err
+	}()
+	if err := p.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Errorf("Invoke during Close = %v, want ErrClosed", err)
+	}
+}
