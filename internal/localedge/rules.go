@@ -47,6 +47,7 @@ type RuleError struct {
 	Detail string
 }
 
+// Error names the rule and the detail.
 func (e *RuleError) Error() string { return "localedge: " + e.Rule + ": " + e.Detail }
 
 func breach(rule, format string, args ...any) *RuleError {

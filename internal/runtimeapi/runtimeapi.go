@@ -63,6 +63,7 @@ type FunctionError struct {
 	Message string `json:"errorMessage"`
 }
 
+// Error gives the type and message the function reported.
 func (e *FunctionError) Error() string {
 	return "runtimeapi: function error: " + e.Type + ": " + e.Message
 }
@@ -74,6 +75,7 @@ type InitError struct {
 	Message string
 }
 
+// Error gives the type and message of the init failure.
 func (e *InitError) Error() string {
 	return "runtimeapi: function init failed: " + e.Type + ": " + e.Message
 }
