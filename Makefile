@@ -34,7 +34,7 @@ vet:
 ## test: every test, the browser tests included, then each fuzz target briefly
 test: dex chromium vet build
 	$(GO) test -race -cover -timeout 30m ./...
-	@if command -v node >/dev/null; then node --test deploy/bridge/; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
+	@if command -v node >/dev/null; then node --test deploy/bridge/*.test.mjs; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
 	@scripts/fuzz.sh $(FUZZTIME)
 
 ## bench: the benchmarks, with allocations
