@@ -808,3 +808,32 @@ func urlResolve(base, ref string) (string, error) {
 	}
 	return b.ResolveReference(r).Host, nil
 }
+
+// FuzzLogin fuzzes the state decoding: an attempt id from the query and a
+// login-state cookie value from the browser. Only the pair NewLogin made may
+// decode.
+func FuzzLogin(f *testing.F) {
+	clk := &clock{t0}
+	s := newStore(f, clk)
+	id, cookies, err := s.NewLogin(request(), LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/x", Created: t0})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(id, cookies[0].Value)
+	f.Add(id, flip(cookies[0].Value, 7))
+	f.Add("AAAAAAAAAAAAAAAAAAAAAA", cookies[0].Value)
+	f.Add("../x", "")
+	f.Add(strings.Repeat("A", 23), "x")
+	f.Fuzz(func(t *testing.T, state, value string) {
+		ls, err := s.Login(request(&http.Cookie{Name: "edgeauth-login-" + state, Value: value}), state)
+		// Attempt ids are random per process (the fuzzer's workers mint their
+		// own), so the check is on what decodes: only a state of the right
+		// form carrying a cookie these keys minted for that very name.
+		if err == nil && (!ValidAttemptID(state) || ls.Nonce != "n" || ls.ReturnTo != "/x") {
+			t.Fatalf("state %q with value %q decoded: %+v", state, value, ls)
+		}
+		if state == id && value == cookies[0].Value && err != nil {
+			t.Fatalf("the real pair did not decode: %v", err)
+		}
+	})
+}
