@@ -6,7 +6,8 @@ package templates
 
 import "embed"
 
-// FS holds error.html, forbidden.html and signed-out.html.
+// FS holds layout.html, the page all kinds share, and error.html,
+// forbidden.html and signed-out.html, which fill it in.
 //
 //go:embed *.html
 var FS embed.FS

@@ -85,9 +85,9 @@ type Renderer struct {
 func New(secure bool) (*Renderer, error) {
 	r := &Renderer{secure: secure, tmpl: map[Kind]*template.Template{}}
 	for k, name := range files {
-		// Each file is its own template set, so an operator's {{define}}
-		// in one cannot clash with another.
-		t, err := template.New(name).Option("missingkey=error").ParseFS(templates.FS, name)
+		// Each kind is its own set (the layout plus the kind's file), so
+		// one kind's {{define}} cannot leak into another's.
+		t, err := template.New(name).Option("missingkey=error").ParseFS(templates.FS, "layout.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("page: parse %s: %w", name, err)
 		}
