@@ -5,6 +5,7 @@ package lambdafn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -16,6 +17,10 @@ import (
 
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/idp"
+	"github.com/edgeauth/edgeauth/shared/page"
+	"github.com/edgeauth/edgeauth/shared/session"
+	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
 // Handler is a Lambda@Edge request-trigger handler. It returns a non-nil
@@ -92,4 +97,39 @@ func RequestID(ctx context.Context, cfg edge.Config) string {
 		return lc.AwsRequestID
 	}
 	return cfg.RequestID
+}
+
+// Parts are the shared pieces the functions are built from. Every function
+// builds all of them, so a bad config (a JWKS, a key, an endpoint) fails
+// every function's cold start the same way.
+type Parts struct {
+	Verifier *verifier.Verifier
+	Sessions *session.Store
+	IdP      *idp.Provider
+	Pages    *page.Renderer
+}
+
+// NewParts builds the parts from d's config, clock and HTTP client.
+func NewParts(d Deps) (*Parts, error) {
+	c := d.Config
+	if c == nil {
+		return nil, errors.New("no config")
+	}
+	v, err := verifier.FromConfig(c, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	s, err := session.FromConfig(c, d.Now)
+	if err != nil {
+		return nil, err
+	}
+	p, err := idp.FromConfig(c, d.HTTPClient)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := page.New(c.Secure())
+	if err != nil {
+		return nil, err
+	}
+	return &Parts{Verifier: v, Sessions: s, IdP: p, Pages: pages}, nil
 }

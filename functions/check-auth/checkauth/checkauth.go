@@ -41,32 +41,17 @@ type Handler struct {
 // bad config fails the cold start.
 func New(d lambdafn.Deps) (*Handler, error) {
 	d = d.WithDefaults()
-	c := d.Config
-	if c == nil {
-		return nil, errors.New("checkauth: no config")
-	}
-	v, err := verifier.FromConfig(c, d.Now)
+	parts, err := lambdafn.NewParts(d)
 	if err != nil {
 		return nil, fmt.Errorf("checkauth: %w", err)
 	}
+	c := d.Config
 	rules, err := authz.New(c.Rules)
 	if err != nil {
 		return nil, fmt.Errorf("checkauth: %w", err)
 	}
-	sessions, err := session.FromConfig(c, d.Now)
-	if err != nil {
-		return nil, fmt.Errorf("checkauth: %w", err)
-	}
-	p, err := idp.FromConfig(c, d.HTTPClient)
-	if err != nil {
-		return nil, fmt.Errorf("checkauth: %w", err)
-	}
-	pages, err := page.New(c.Secure())
-	if err != nil {
-		return nil, fmt.Errorf("checkauth: %w", err)
-	}
 	return &Handler{
-		cfg: c, verify: v, rules: rules, sessions: sessions, idp: p, pages: pages,
+		cfg: c, verify: parts.Verifier, rules: rules, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages,
 		use: verifier.TokenUse(c.BearerToken), now: d.Now, log: d.Logger,
 	}, nil
 }

@@ -41,27 +41,12 @@ type Handler struct {
 // New builds parse-callback; every part validates now.
 func New(d lambdafn.Deps) (*Handler, error) {
 	d = d.WithDefaults()
+	parts, err := lambdafn.NewParts(d)
+	if err != nil {
+		return nil, fmt.Errorf("parsecallback: %w", err)
+	}
 	c := d.Config
-	if c == nil {
-		return nil, errors.New("parsecallback: no config")
-	}
-	v, err := verifier.FromConfig(c, d.Now)
-	if err != nil {
-		return nil, fmt.Errorf("parsecallback: %w", err)
-	}
-	sessions, err := session.FromConfig(c, d.Now)
-	if err != nil {
-		return nil, fmt.Errorf("parsecallback: %w", err)
-	}
-	p, err := idp.FromConfig(c, d.HTTPClient)
-	if err != nil {
-		return nil, fmt.Errorf("parsecallback: %w", err)
-	}
-	pages, err := page.New(c.Secure())
-	if err != nil {
-		return nil, fmt.Errorf("parsecallback: %w", err)
-	}
-	return &Handler{cfg: c, verify: v, sessions: sessions, idp: p, pages: pages, claims: c.RuleClaims(), now: d.Now, log: d.Logger}, nil
+	return &Handler{cfg: c, verify: parts.Verifier, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages, claims: c.RuleClaims(), now: d.Now, log: d.Logger}, nil
 }
 
 // Handle serves the parse-auth and refresh paths.

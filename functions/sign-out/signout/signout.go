@@ -32,23 +32,12 @@ type Handler struct {
 // New builds sign-out; every part validates now.
 func New(d lambdafn.Deps) (*Handler, error) {
 	d = d.WithDefaults()
+	parts, err := lambdafn.NewParts(d)
+	if err != nil {
+		return nil, fmt.Errorf("signout: %w", err)
+	}
 	c := d.Config
-	if c == nil {
-		return nil, errors.New("signout: no config")
-	}
-	sessions, err := session.FromConfig(c, d.Now)
-	if err != nil {
-		return nil, fmt.Errorf("signout: %w", err)
-	}
-	p, err := idp.FromConfig(c, d.HTTPClient)
-	if err != nil {
-		return nil, fmt.Errorf("signout: %w", err)
-	}
-	pages, err := page.New(c.Secure())
-	if err != nil {
-		return nil, fmt.Errorf("signout: %w", err)
-	}
-	return &Handler{cfg: c, sessions: sessions, idp: p, pages: pages, log: d.Logger}, nil
+	return &Handler{cfg: c, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages, log: d.Logger}, nil
 }
 
 // Handle signs the browser out.
