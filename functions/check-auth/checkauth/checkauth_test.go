@@ -3,6 +3,7 @@ package checkauth_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -341,6 +342,69 @@ func benchmark(b *testing.B, f *fixture, ev edge.Event, wantResponse bool) {
 		res, err := f.h.Handle(ctx, ev)
 		if err != nil || (res.Response != nil) != wantResponse {
 			b.Fatalf("unexpected result %+v %v", res, err)
+		}
+	}
+}
+
+// Each decision is one JSON log line with the request id, path, decision and
+// reason, and the subject when known.
+func TestDecisionLog(t *testing.T) {
+	f := newFixture(t, nil)
+	c := f.sessionCookie(t, []string{"staff"}, suitetest.Now.Add(time.Hour), false)
+	for _, tc := range []struct {
+		uri, cookie, decision, subject string
+	}{
+		{"/docs/a?secret=1", suitetest.CookieHeader(c), "allow", sub},
+		{"/admin/", suitetest.CookieHeader(c), "deny", sub},
+		{"/docs/b", "", "login", ""},
+	} {
+		f.logs.Reset()
+		headers := []string{}
+		if tc.cookie != "" {
+			headers = []string{"Cookie", tc.cookie}
+		}
+		f.handle(t, suitetest.Request(t, tc.uri, headers...))
+		lines := strings.Split(strings.TrimSpace(f.logs.String()), "\n")
+		if len(lines) != 1 {
+			t.Fatalf("%s: %d log lines, want 1:\n%s", tc.uri, len(lines), f.logs)
+		}
+		var line map[string]any
+		if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
+			t.Fatal(err)
+		}
+		path, _, _ := strings.Cut(tc.uri, "?")
+		if line["request_id"] != "4TyzHTaYWb1GX1qTfsHhEqV6HUDd_BzoBZnwfnvQc_1oF26ClkoUSEQ==" || line["path"] != path ||
+			line["decision"] != tc.decision || line["reason"] == "" {
+			t.Errorf("%s: log line = %v", tc.uri, line)
+		}
+		if got, _ := line["subject"].(string); got != tc.subject {
+			t.Errorf("%s: subject = %q, want %q", tc.uri, got, tc.subject)
+		}
+		if strings.Contains(lines[0], "secret=1") {
+			t.Errorf("%s: the query string was logged", tc.uri)
+		}
+	}
+}
+
+// A request URI that would be an open redirect as a return path is never
+// kept as one: the login returns to "/" instead.
+func TestLoginReturnPathIsSafe(t *testing.T) {
+	f := newFixture(t, nil)
+	for uri, want := range map[string]string{
+		"//evil.example/x":  "/",
+		"/%5Cevil.example":  "/",
+		"/docs/ok?next=//x": "/docs/ok?next=//x",
+	} {
+		res := f.handle(t, suitetest.Request(t, uri))
+		if res.Response == nil || res.Response.Status != "302" {
+			t.Fatalf("%s: want the login redirect, got %+v", uri, res)
+		}
+		state := suitetest.Location(t, res.Response).Query().Get("state")
+		cb := suitetest.Request(t, "/parseauth", "Cookie", suitetest.CookieHeader(suitetest.SetCookies(t, res.Response)[0]))
+		req, _, _ := cb.Request()
+		ls, err := f.sessions.Login(req, state)
+		if err != nil || ls.ReturnTo != want {
+			t.Errorf("%s: return path = %q, %v; want %q", uri, ls.ReturnTo, err, want)
 		}
 	}
 }
