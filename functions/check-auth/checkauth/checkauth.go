@@ -211,10 +211,13 @@ func (r *request) browser() edge.Result {
 	return r.login(reason, !errors.Is(err, session.ErrNoSession))
 }
 
-// looksLikeAPI: XHR and fetch calls get a 401 instead of a redirect to an
-// HTML login page, which they could not follow (CORS).
+// looksLikeAPI: XHR and fetch calls, and CORS preflights, get a 401 instead
+// of a redirect to an HTML login page, which they could not follow (CORS).
 func (r *request) looksLikeAPI() bool {
 	if strings.EqualFold(r.req.Headers.Get("x-requested-with"), "XMLHttpRequest") {
+		return true
+	}
+	if r.req.Method == http.MethodOptions && r.req.Headers.Get("access-control-request-method") != "" {
 		return true
 	}
 	accept := strings.ToLower(strings.Join(r.req.Headers.Values("accept"), ","))

@@ -103,6 +103,7 @@ func TestCheckAuth(t *testing.T) {
 		name       string
 		uri        string
 		headers    []string
+		method     string // GET when empty
 		wantStatus string // "" = passed on
 		wantLoc    string // prefix of Location
 		wantAuthn  string // substring of WWW-Authenticate
@@ -111,6 +112,7 @@ func TestCheckAuth(t *testing.T) {
 		{name: "api call without credential gets 401", uri: "/docs/a", headers: []string{"Accept", "application/json"}, wantStatus: "401", wantAuthn: `Bearer realm="www.example.com"`},
 		{name: "xhr without credential gets 401", uri: "/docs/a", headers: []string{"X-Requested-With", "XMLHttpRequest"}, wantStatus: "401"},
 		{name: "public path passes without credential", uri: "/public/logo.png"},
+		{name: "cors preflight gets 401, not a redirect", uri: "/docs/a", headers: []string{"Access-Control-Request-Method", "GET", "Origin", "https://app.example.com"}, method: "OPTIONS", wantStatus: "401"},
 		{name: "public bare directory passes", uri: "/public"},
 		{name: "valid session passes", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}},
 		{name: "session in a later cookie entry passes", uri: "/docs/a", headers: []string{"Cookie", "theme=dark", "Cookie", suitetest.CookieHeader(sessionOK)}},
@@ -142,7 +144,11 @@ func TestCheckAuth(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := f.handle(t, suitetest.Request(t, tt.uri, tt.headers...))
+			ev := suitetest.Request(t, tt.uri, tt.headers...)
+			if tt.method != "" {
+				ev.Records[0].CF.Request.Method = tt.method
+			}
+			res := f.handle(t, ev)
 			if tt.wantStatus == "" {
 				if res.Request == nil {
 					t.Fatalf("got response %s %v, want the request passed on", res.Response.Status, res.Response.Headers)
