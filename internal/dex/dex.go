@@ -4,6 +4,12 @@
 // Dex's quirks the suite must live with: the sub claim is an encoded
 // (user id, connector id) pair, and discovery lists no revocation or
 // end-session endpoint.
+//
+// Because Dex cannot revoke a refresh token over HTTP, the harness serves an
+// RFC 7009 revocation endpoint of its own on loopback (see
+// [Server.RevocationEndpoint]), implemented on Dex's introspection endpoint
+// and its gRPC admin API, which Start enables on a loopback port without TLS
+// or authentication. Both are for the demo and tests only.
 package dex
 
 import (
@@ -27,7 +33,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/dexidp/dex/api/v2"
 	"golang.org/x/crypto/bcrypt"
+	"google.golang.org/grpc"
 )
 
 // ErrExited means Dex stopped before it became ready.
@@ -65,9 +73,14 @@ type Discovery struct {
 	TokenEndpoint         string `json:"token_endpoint"`
 	JWKSURI               string `json:"jwks_uri"`
 	UserinfoEndpoint      string `json:"userinfo_endpoint"`
-	// Dex v2.45.1 publishes neither of these; they stay empty.
-	RevocationEndpoint            string   `json:"revocation_endpoint,omitempty"`
-	EndSessionEndpoint            string   `json:"end_session_endpoint,omitempty"`
+	// Dex v2.45.1 publishes neither of these: [Server.Discovery] leaves
+	// them empty. The copy Start keeps for [Server.SuiteConfig] carries the
+	// harness's own revocation endpoint (see [Server.RevocationEndpoint]).
+	RevocationEndpoint string `json:"revocation_endpoint,omitempty"`
+	EndSessionEndpoint string `json:"end_session_endpoint,omitempty"`
+	// IntrospectionEndpoint (RFC 7662) is what the harness's revocation
+	// endpoint asks about a token's client and subject.
+	IntrospectionEndpoint         string   `json:"introspection_endpoint,omitempty"`
 	ScopesSupported               []string `json:"scopes_supported"`
 	CodeChallengeMethodsSupported []string `json:"code_challenge_methods_supported"`
 }
@@ -92,6 +105,12 @@ type Server struct {
 	exited  chan struct{} // closed once cmd.Wait returns
 	waitErr error         // valid after exited is closed
 	out     *lineLogger
+
+	// Dex's gRPC admin API and the revocation endpoint built on it.
+	grpcConn   *grpc.ClientConn
+	api        api.DexClient
+	revokeSrv  *http.Server
+	revokeDone chan struct{} // closed once revokeSrv.Serve returns
 
 	closeOnce sync.Once
 	closeErr  error
@@ -122,12 +141,10 @@ func Start(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	// A free port can be taken between probing and Dex's bind; with a
-	// picked port, retry a few times rather than fail a test run.
-	attempts := 1
-	if strings.HasSuffix(o.Addr, ":0") {
-		attempts = 3
-	}
+	// A free port can be taken between probing and Dex's bind; the gRPC
+	// port is always picked, so retry a few times rather than fail a test
+	// run.
+	const attempts = 3
 	for i := 1; ; i++ {
 		s, err := start(ctx, o, passwords)
 		if err == nil || i == attempts || !errors.Is(err, ErrExited) || ctx.Err() != nil {
@@ -228,6 +245,11 @@ func start(ctx context.Context, o Options, passwords []staticPassword) (*Server,
 	if err != nil {
 		return nil, err
 	}
+	host, _, _ := net.SplitHostPort(addr) // checked by defaults
+	grpcAddr, err := resolveAddr(net.JoinHostPort(host, "0"))
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		Issuer:       "http://" + addr + "/dex",
 		ClientID:     o.ClientID,
@@ -243,7 +265,7 @@ func start(ctx context.Context, o Options, passwords []staticPassword) (*Server,
 		return nil, fmt.Errorf("dex: %w", err)
 	}
 	cfgPath := filepath.Join(s.dir, "config.yaml")
-	if err := os.WriteFile(cfgPath, dexConfig(s.Issuer, addr, o, passwords), 0o600); err != nil {
+	if err := os.WriteFile(cfgPath, dexConfig(s.Issuer, addr, grpcAddr, o, passwords), 0o600); err != nil {
 		_ = os.RemoveAll(s.dir)
 		return nil, fmt.Errorf("dex: write config: %w", err)
 	}
@@ -263,6 +285,10 @@ func start(ctx context.Context, o Options, passwords []staticPassword) (*Server,
 		close(s.exited)
 	}()
 	if err := s.waitReady(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := s.startAdmin(grpcAddr); err != nil {
 		_ = s.Close()
 		return nil, err
 	}
@@ -287,13 +313,16 @@ func resolveAddr(addr string) (string, error) {
 	return picked, nil
 }
 
-func dexConfig(issuer, addr string, o Options, passwords []staticPassword) []byte {
+func dexConfig(issuer, addr, grpcAddr string, o Options, passwords []staticPassword) []byte {
 	type obj = map[string]any
 	cfg := obj{
 		"issuer":  issuer,
 		"storage": obj{"type": "memory"},
 		"web":     obj{"http": addr},
-		"logger":  obj{"level": "info", "format": "text"},
+		// The admin API, for the harness's revocation endpoint: loopback,
+		// no TLS, no authentication. Demo and tests only.
+		"grpc":   obj{"addr": grpcAddr},
+		"logger": obj{"level": "info", "format": "text"},
 		"oauth2": obj{
 			"skipApprovalScreen": true,
 			"responseTypes":      []string{"code"},
@@ -400,10 +429,12 @@ func (s *Server) get(ctx context.Context, u string) ([]byte, error) {
 	return b, nil
 }
 
-// Close stops Dex (SIGTERM, then SIGKILL after 5s), waits for it to exit and
-// removes its config. It is safe to call more than once.
+// Close stops the revocation endpoint, then Dex (SIGTERM, then SIGKILL
+// after 5s), waits for it to exit and removes its config. It is safe to call
+// more than once.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		adminErr := s.closeAdmin()
 		select {
 		case <-s.exited:
 		default:
@@ -415,7 +446,7 @@ func (s *Server) Close() error {
 				<-s.exited
 			}
 		}
-		s.closeErr = os.RemoveAll(s.dir)
+		s.closeErr = errors.Join(adminErr, os.RemoveAll(s.dir))
 	})
 	return s.closeErr
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -197,8 +198,15 @@ func TestDexDiscoveryAndSuiteConfig(t *testing.T) {
 	if c.Issuer != s.Issuer || c.Endpoints.Token != d.TokenEndpoint || c.Endpoints.Authorize != d.AuthorizationEndpoint {
 		t.Errorf("issuer/endpoints = %q %+v, want Dex's", c.Issuer, c.Endpoints)
 	}
-	if c.Endpoints.Revoke != "" || c.Endpoints.Logout != "" {
-		t.Errorf("revoke/logout = %q/%q, want none for Dex", c.Endpoints.Revoke, c.Endpoints.Logout)
+	// The revocation endpoint is the harness's, on loopback; Dex has none.
+	if c.Endpoints.Revoke == "" || c.Endpoints.Revoke != s.RevocationEndpoint() {
+		t.Errorf("revoke = %q, want the harness's endpoint %q", c.Endpoints.Revoke, s.RevocationEndpoint())
+	}
+	if u, err := url.Parse(c.Endpoints.Revoke); err != nil || u.Scheme != "http" || u.Hostname() != "127.0.0.1" {
+		t.Errorf("revoke = %q, want http on 127.0.0.1", c.Endpoints.Revoke)
+	}
+	if c.Endpoints.Logout != "" {
+		t.Errorf("logout = %q, want none for Dex", c.Endpoints.Logout)
 	}
 	if c.Scheme != "http" || !slices.Equal(c.Hosts, []string{"localhost:8080"}) || c.BearerToken != "any" {
 		t.Errorf("scheme %q hosts %v bearerToken %q, want http [localhost:8080] any", c.Scheme, c.Hosts, c.BearerToken)
@@ -249,6 +257,13 @@ func TestDexCloseStopsEverything(t *testing.T) {
 	}
 	if _, err := s.Discovery(t.Context()); err == nil {
 		t.Error("Discovery after Close succeeded")
+	}
+	if resp, err := http.PostForm(s.RevocationEndpoint(), url.Values{"token": {"x"}}); err == nil {
+		resp.Body.Close()
+		t.Error("the revocation endpoint still answers after Close")
+	}
+	if _, err := s.RefreshTokens(t.Context(), DemoUsers()[0].Subject()); err == nil {
+		t.Error("the gRPC connection still works after Close")
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("config dir %s left behind: %v", dir, err)

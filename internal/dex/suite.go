@@ -35,8 +35,9 @@ func NewKeyPair() config.KeyPair {
 
 // SuiteConfig returns an edgeauth config.json for this Dex and an edge at
 // edgeOrigin (e.g. http://localhost:8080): the OIDC issuer and endpoints
-// (no revocation or end-session endpoint, which Dex lacks), the client's id
-// and secret, the scopes of [Scopes], scheme and host from edgeOrigin,
+// (the revocation endpoint is the harness's own, [Server.RevocationEndpoint],
+// as Dex has none; there is no end-session endpoint), the client's id and
+// secret, the scopes of [Scopes], scheme and host from edgeOrigin,
 // [DemoRules], bearerToken "any" (Dex access tokens carry no token_use), the
 // JWKS fetched at start, and keys: the given pairs, or one fresh pair. The
 // result passes config.Parse. It holds the client secret and cookie keys:
