@@ -327,6 +327,11 @@ func (c *call) refreshAuth() edge.Result {
 	switch {
 	case errors.Is(err, idp.ErrInvalidGrant):
 		return restart("refresh token refused (invalid_grant)")
+	case errors.Is(err, idp.ErrRejected):
+		// Not every IdP says invalid_grant for a dead refresh token (Dex says
+		// invalid_request); any OAuth refusal means this token will not work,
+		// and keeping it would only send the browser here again.
+		return restart("refresh token refused: " + err.Error())
 	case err != nil:
 		// Keep the cookies: the IdP may be back in a moment.
 		return c.idpFailure("refresh", err)

@@ -373,6 +373,13 @@ func TestRefreshAuth(t *testing.T) {
 				fmt.Fprint(w, `{"error":"invalid_grant"}`)
 			}
 		}, wantStatus: "302", wantLoc: "/docs?a=1", wantExpire: true},
+		{name: "another OAuth refusal (Dex's invalid_request) also goes back to log in", answer: func(*fixture, *testing.T) func(http.ResponseWriter, url.Values) {
+			return func(w http.ResponseWriter, _ url.Values) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(400)
+				fmt.Fprint(w, `{"error":"invalid_request","error_description":"Refresh token is invalid or has already been claimed by another client."}`)
+			}
+		}, wantStatus: "302", wantLoc: "/docs?a=1", wantExpire: true},
 		{name: "no refresh cookie expires the session and goes back", noCookie: true, wantStatus: "302", wantLoc: "/docs?a=1", wantExpire: true},
 		{name: "idp down keeps the cookies and says so", answer: func(*fixture, *testing.T) func(http.ResponseWriter, url.Values) {
 			return func(w http.ResponseWriter, _ url.Values) { http.Error(w, "down", 503) }
