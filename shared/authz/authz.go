@@ -1,23 +1,31 @@
 // Package authz turns the config's ordered path rules into allow/deny
 // decisions with a short reason for the log.
 //
-// Paths are judged in the form [CanonicalPath] returns: percent-decoded once,
-// dot segments resolved, repeated slashes collapsed, so "/public/../admin/x"
-// and "/public/%2e%2e/admin/x" are judged as "/admin/x". Collapsing slashes
-// can only make a protected prefix match more paths, never fewer.
+// Paths are judged in the form [CanonicalPath] returns: percent-decoded
+// once. A path that different origins could read as different paths is
+// refused rather than resolved: dot segments ("/public/../admin"), empty
+// segments ("//") and backslashes, raw or percent-encoded. Browsers never
+// send these, and resolving them would judge one path while an origin that
+// resolves them differently (or not at all) serves another.
+//
+// A "+" is judged twice: as itself, and as the space S3 reads it as in an
+// object key. A request passes only if both readings pass, so
+// "/Board+Minutes/x" cannot dodge a rule for "/Board Minutes/*".
 //
 // Patterns (see [config.Rule]): a literal path matches itself only; a
 // pattern ending in "/*" matches the directory itself and everything below
 // ("/admin/*" matches "/admin", "/admin/" and "/admin/x/y", not
 // "/administrator"); a "{claim}" segment matches one non-empty segment,
-// which must then equal the identity's claim exactly.
+// which must then equal the identity's claim exactly. Matching is
+// case-sensitive, as S3 keys are: an origin that ignores case needs rules
+// written for every spelling.
 //
 // Rules are tried in order and the first whose pattern matches decides; a
 // claim segment that does not equal the claim denies (it does not fall
 // through to later rules). No match means "signed in". A rule's groups
-// allow any one of them. A rule's scopes are checked for Bearer tokens only:
-// a browser session carries no scopes and is judged on the rule's groups
-// (and claims) alone, so a scopes-only rule admits any signed-in session.
+// allow any one of them, and its scopes any one of them, for Bearer tokens
+// and browser sessions alike (a session keeps the scopes of the access
+// token it was made from; one without them is refused: scopes fail closed).
 package authz
 
 import (
@@ -175,8 +183,19 @@ func compileSegment(s string, last bool) (segment, error) {
 // Match reports the first rule whose pattern matches path (-1 for none)
 // and whether it is public. It ignores claim values and identities, so it
 // answers "does this path need a credential at all?". path is the form
-// CanonicalPath returns.
+// CanonicalPath returns. A path with "+" is public only if its S3 reading
+// (spaces) is public too.
 func (a *Authorizer) Match(path string) (rule int, public bool) {
+	rule, public = a.match(path)
+	if alt, ok := s3Reading(path); ok {
+		if _, altPublic := a.match(alt); !altPublic {
+			public = false
+		}
+	}
+	return rule, public
+}
+
+func (a *Authorizer) match(path string) (int, bool) {
 	p := cleanPath(path)
 	for i := range a.rules {
 		if ok, _ := a.rules[i].match(p, nil); ok {
@@ -186,13 +205,29 @@ func (a *Authorizer) Match(path string) (rule int, public bool) {
 	return -1, false
 }
 
-// Decide judges path for id (nil: anonymous). bearer says the identity
-// comes from an Authorization header, the only case in which a rule's
-// scopes are checked. path is the form CanonicalPath returns; Decide also
-// resolves dot segments and repeated slashes itself, but does not
-// percent-decode (decoding twice would judge a different path than the
-// origin serves).
-func (a *Authorizer) Decide(path string, id *verifier.Identity, bearer bool) Decision {
+// Decide judges path for id (nil: anonymous). path is the form
+// CanonicalPath returns; Decide never percent-decodes (decoding twice would
+// judge a different path than the origin serves). A path with "+" is
+// allowed only if its S3 reading is allowed too.
+func (a *Authorizer) Decide(path string, id *verifier.Identity) Decision {
+	d := a.decide(path, id)
+	if alt, ok := s3Reading(path); ok && d.Allow {
+		if altD := a.decide(alt, id); !altD.Allow || (d.Public && !altD.Public) {
+			return altD
+		}
+	}
+	return d
+}
+
+// s3Reading is path as S3 reads a "+" in an object key: a space.
+func s3Reading(path string) (string, bool) {
+	if !strings.Contains(path, "+") {
+		return "", false
+	}
+	return strings.ReplaceAll(path, "+", " "), true
+}
+
+func (a *Authorizer) decide(path string, id *verifier.Identity) Decision {
 	p := cleanPath(path)
 	for i := range a.rules {
 		r := &a.rules[i]
@@ -217,7 +252,7 @@ func (a *Authorizer) Decide(path string, id *verifier.Identity, bearer bool) Dec
 			}
 			reason = r.groupReasons[g]
 		}
-		if bearer && len(r.scopes) > 0 {
+		if len(r.scopes) > 0 {
 			s := firstIndex(r.scopes, id.Scopes)
 			if s < 0 {
 				return Decision{Reason: "missing scope", Rule: i}
@@ -282,29 +317,50 @@ func firstIndex(want, have []string) int {
 }
 
 // CanonicalPath returns the form rules are matched against: uri (a
-// CloudFront URI, the path without the query) percent-decoded once, with
-// dot segments resolved and repeated slashes collapsed, keeping a trailing
-// slash. It rejects (ErrPath) a uri that does not start with "/", invalid
-// percent-escapes, and control characters (NUL included) before or after
-// decoding.
+// CloudFront URI, the path without the query) percent-decoded once. It
+// refuses (ErrPath) a uri that does not start with "/", invalid
+// percent-escapes, control characters (NUL included), backslashes, and
+// dot or empty segments, raw or decoded: paths that origins resolve in
+// different ways, and that browsers never send.
 func CanonicalPath(uri string) (string, error) {
 	if !strings.HasPrefix(uri, "/") {
 		return "", fmt.Errorf(`%w: must start with "/"`, ErrPath)
 	}
-	if hasControl(uri) {
-		return "", fmt.Errorf("%w: control character", ErrPath)
+	if err := checkPath(uri); err != nil {
+		return "", err
 	}
-	dec := uri
-	if strings.IndexByte(uri, '%') >= 0 {
-		var err error
-		if dec, err = url.PathUnescape(uri); err != nil {
-			return "", fmt.Errorf("%w: invalid percent-encoding", ErrPath)
-		}
-		if hasControl(dec) {
-			return "", fmt.Errorf("%w: encoded control character", ErrPath)
+	if strings.IndexByte(uri, '%') < 0 {
+		return uri, nil
+	}
+	dec, err := url.PathUnescape(uri)
+	if err != nil {
+		return "", fmt.Errorf("%w: invalid percent-encoding", ErrPath)
+	}
+	if err := checkPath(dec); err != nil {
+		return "", fmt.Errorf("%w (percent-encoded)", err)
+	}
+	return dec, nil
+}
+
+// checkPath refuses what origins read differently. A trailing slash (an
+// empty last segment) is a folder, not an ambiguity.
+func checkPath(p string) error {
+	if hasControl(p) {
+		return fmt.Errorf("%w: control character", ErrPath)
+	}
+	if strings.IndexByte(p, '\\') >= 0 {
+		return fmt.Errorf("%w: backslash", ErrPath)
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, seg := range segs {
+		switch {
+		case seg == "." || seg == "..":
+			return fmt.Errorf("%w: dot segment", ErrPath)
+		case seg == "" && i != len(segs)-1:
+			return fmt.Errorf("%w: empty segment", ErrPath)
 		}
 	}
-	return cleanPath(dec), nil
+	return nil
 }
 
 // cleanPath resolves dot segments and repeated slashes (RFC 3986 5.2.4 plus

@@ -36,76 +36,75 @@ func TestDecide(t *testing.T) {
 	tests := []struct {
 		path   string
 		id     *verifier.Identity
-		bearer bool
 		want   authz.Decision
 	}{
-		{"/", nil, false, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 0}},
-		{"/public", nil, false, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
-		{"/public/", nil, false, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
-		{"/public/css/site.css", nil, false, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
-		{"/public/css/site.css", alice, true, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
-		{"/publicity", nil, false, authz.Decision{Reason: "not signed in", Rule: -1}},
-		{"/publicity", alice, false, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
-		{"/favicon.ico", nil, false, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 2}},
-		{"/favicon.ico/x", nil, false, authz.Decision{Reason: "not signed in", Rule: -1}},
+		{"/", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 0}},
+		{"/public", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
+		{"/public/", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
+		{"/public/css/site.css", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
+		{"/public/css/site.css", alice, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
+		{"/publicity", nil, authz.Decision{Reason: "not signed in", Rule: -1}},
+		{"/publicity", alice, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
+		{"/favicon.ico", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 2}},
+		{"/favicon.ico/x", nil, authz.Decision{Reason: "not signed in", Rule: -1}},
 
-		{"/admin", alice, false, authz.Decision{Allow: true, Reason: "group ops", Rule: 3}},
-		{"/admin/", alice, false, authz.Decision{Allow: true, Reason: "group ops", Rule: 3}},
-		{"/admin/x/y", alice, false, authz.Decision{Allow: true, Reason: "group ops", Rule: 3}},
-		{"/admin/x/y", nosub, false, authz.Decision{Allow: true, Reason: "group admins", Rule: 3}},
-		{"/admin/x", bob, false, authz.Decision{Reason: "missing group", Rule: 3}},
-		{"/admin/x", nil, false, authz.Decision{Reason: "not signed in", Rule: 3}},
-		{"/administrator", bob, false, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
+		{"/admin", alice, authz.Decision{Allow: true, Reason: "group ops", Rule: 3}},
+		{"/admin/", alice, authz.Decision{Allow: true, Reason: "group ops", Rule: 3}},
+		{"/admin/x/y", alice, authz.Decision{Allow: true, Reason: "group ops", Rule: 3}},
+		{"/admin/x/y", nosub, authz.Decision{Allow: true, Reason: "group admins", Rule: 3}},
+		{"/admin/x", bob, authz.Decision{Reason: "missing group", Rule: 3}},
+		{"/admin/x", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
+		{"/administrator", bob, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
 		// Dot segments and repeated slashes are resolved before matching.
-		{"/public/../admin/x", bob, false, authz.Decision{Reason: "missing group", Rule: 3}},
-		{"/public/../admin/x", nil, false, authz.Decision{Reason: "not signed in", Rule: 3}},
-		{"/public/./../admin", nil, false, authz.Decision{Reason: "not signed in", Rule: 3}},
-		{"//admin//x", bob, false, authz.Decision{Reason: "missing group", Rule: 3}},
-		{"/admin/x/../../public/", nil, false, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
-		{"/../../admin", nil, false, authz.Decision{Reason: "not signed in", Rule: 3}},
+		{"/public/../admin/x", bob, authz.Decision{Reason: "missing group", Rule: 3}},
+		{"/public/../admin/x", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
+		{"/public/./../admin", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
+		{"//admin//x", bob, authz.Decision{Reason: "missing group", Rule: 3}},
+		{"/admin/x/../../public/", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
+		{"/../../admin", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
 
-		{"/users/alice", alice, false, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
-		{"/users/alice/", alice, false, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
-		{"/users/alice/docs/a.pdf", alice, false, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
-		{"/users/bob/docs", alice, false, authz.Decision{Reason: "claim sub mismatch", Rule: 4}},
-		{"/users/Alice/docs", alice, false, authz.Decision{Reason: "claim sub mismatch", Rule: 4}},
-		{"/users/bob", bob, false, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}}, // Subject fallback
-		{"/users/x", nosub, false, authz.Decision{Reason: "claim sub mismatch", Rule: 4}},
-		{"/users/", alice, false, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}}, // a claim segment is never empty
-		{"/users/alice", nil, false, authz.Decision{Reason: "not signed in", Rule: 4}},
+		{"/users/alice", alice, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
+		{"/users/alice/", alice, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
+		{"/users/alice/docs/a.pdf", alice, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
+		{"/users/bob/docs", alice, authz.Decision{Reason: "claim sub mismatch", Rule: 4}},
+		{"/users/Alice/docs", alice, authz.Decision{Reason: "claim sub mismatch", Rule: 4}},
+		{"/users/bob", bob, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}}, // Subject fallback
+		{"/users/x", nosub, authz.Decision{Reason: "claim sub mismatch", Rule: 4}},
+		{"/users/", alice, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}}, // a claim segment is never empty
+		{"/users/alice", nil, authz.Decision{Reason: "not signed in", Rule: 4}},
 
-		{"/tenants/t1/reports/q1", alice, false, authz.Decision{Reason: "missing group", Rule: 5}},
-		{"/tenants/t1/reports/q1", &verifier.Identity{Subject: "c", Groups: []string{"analysts"}, Claims: map[string]string{"custom:tenant": "t1"}}, false,
+		{"/tenants/t1/reports/q1", alice, authz.Decision{Reason: "missing group", Rule: 5}},
+		{"/tenants/t1/reports/q1", &verifier.Identity{Subject: "c", Groups: []string{"analysts"}, Claims: map[string]string{"custom:tenant": "t1"}},
 			authz.Decision{Allow: true, Reason: "group analysts", Rule: 5}},
-		{"/tenants/t2/reports/q1", &verifier.Identity{Subject: "c", Groups: []string{"analysts"}, Claims: map[string]string{"custom:tenant": "t1"}}, false,
+		{"/tenants/t2/reports/q1", &verifier.Identity{Subject: "c", Groups: []string{"analysts"}, Claims: map[string]string{"custom:tenant": "t1"}},
 			authz.Decision{Reason: "claim custom:tenant mismatch", Rule: 5}},
-		{"/tenants/t1/reports/q1", bob, false, authz.Decision{Reason: "claim custom:tenant mismatch", Rule: 5}},
+		{"/tenants/t1/reports/q1", bob, authz.Decision{Reason: "claim custom:tenant mismatch", Rule: 5}},
 
-		// Scopes bind Bearer tokens only; a session is judged on groups alone.
-		{"/api/orders", alice, true, authz.Decision{Allow: true, Reason: "scope api/write", Rule: 6}},
-		{"/api/orders", bob, true, authz.Decision{Reason: "missing scope", Rule: 6}},
-		{"/api/orders", bob, false, authz.Decision{Allow: true, Reason: "signed in", Rule: 6}},
-		{"/mixed/x", bob, true, authz.Decision{Reason: "missing scope", Rule: 7}},
-		{"/mixed/x", bob, false, authz.Decision{Allow: true, Reason: "group staff", Rule: 7}},
-		{"/mixed/x", &verifier.Identity{Subject: "s", Groups: []string{"staff"}, Scopes: []string{"mixed"}}, true, authz.Decision{Allow: true, Reason: "group staff", Rule: 7}},
-		{"/mixed/x", &verifier.Identity{Subject: "s", Scopes: []string{"mixed"}}, true, authz.Decision{Reason: "missing group", Rule: 7}},
+		// Scopes bind Bearer tokens and sessions alike, and fail closed.
+		{"/api/orders", alice, authz.Decision{Allow: true, Reason: "scope api/write", Rule: 6}},
+		{"/api/orders", bob, authz.Decision{Reason: "missing scope", Rule: 6}},
+		{"/api/orders", &verifier.Identity{Subject: "s"}, authz.Decision{Reason: "missing scope", Rule: 6}},
+		{"/mixed/x", bob, authz.Decision{Reason: "missing scope", Rule: 7}},
+		{"/mixed/x", &verifier.Identity{Subject: "s", Groups: []string{"staff"}}, authz.Decision{Reason: "missing scope", Rule: 7}},
+		{"/mixed/x", &verifier.Identity{Subject: "s", Groups: []string{"staff"}, Scopes: []string{"mixed"}}, authz.Decision{Allow: true, Reason: "group staff", Rule: 7}},
+		{"/mixed/x", &verifier.Identity{Subject: "s", Scopes: []string{"mixed"}}, authz.Decision{Reason: "missing group", Rule: 7}},
 
-		{"/exact", bob, false, authz.Decision{Allow: true, Reason: "signed in", Rule: 8}},
-		{"/exact/", bob, false, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
-		{"/exact/x", nil, false, authz.Decision{Reason: "not signed in", Rule: -1}},
-		{"/dir/", nil, false, authz.Decision{Reason: "not signed in", Rule: 9}},
-		{"/dir", nil, false, authz.Decision{Reason: "not signed in", Rule: -1}},
-		{"/~tilde/x", bob, false, authz.Decision{Reason: "missing group", Rule: 10}},
-		{"/other", nil, false, authz.Decision{Reason: "not signed in", Rule: -1}},
+		{"/exact", bob, authz.Decision{Allow: true, Reason: "signed in", Rule: 8}},
+		{"/exact/", bob, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
+		{"/exact/x", nil, authz.Decision{Reason: "not signed in", Rule: -1}},
+		{"/dir/", nil, authz.Decision{Reason: "not signed in", Rule: 9}},
+		{"/dir", nil, authz.Decision{Reason: "not signed in", Rule: -1}},
+		{"/~tilde/x", bob, authz.Decision{Reason: "missing group", Rule: 10}},
+		{"/other", nil, authz.Decision{Reason: "not signed in", Rule: -1}},
 	}
 	for _, tt := range tests {
-		got := a.Decide(tt.path, tt.id, tt.bearer)
+		got := a.Decide(tt.path, tt.id)
 		if got != tt.want {
 			who := "anonymous"
 			if tt.id != nil {
 				who = tt.id.Subject
 			}
-			t.Errorf("Decide(%q, %s, bearer=%v) = %+v, want %+v", tt.path, who, tt.bearer, got, tt.want)
+			t.Errorf("Decide(%q, %s) = %+v, want %+v", tt.path, who, got, tt.want)
 		}
 		rule, public := a.Match(tt.path)
 		if tt.want.Rule >= 0 && (rule != tt.want.Rule || public != tt.want.Public) {
@@ -122,10 +121,10 @@ func TestDecideFirstMatchWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := a.Decide("/docs/internal/x", nil, false); d.Allow || d.Rule != 0 {
+	if d := a.Decide("/docs/internal/x", nil); d.Allow || d.Rule != 0 {
 		t.Errorf("Decide(/docs/internal/x) = %+v, want denied by rule 0", d)
 	}
-	if d := a.Decide("/docs/x", nil, false); !d.Allow || !d.Public || d.Rule != 1 {
+	if d := a.Decide("/docs/x", nil); !d.Allow || !d.Public || d.Rule != 1 {
 		t.Errorf("Decide(/docs/x) = %+v, want public by rule 1", d)
 	}
 	// A catch-all public rule matches everything, "/" included.
@@ -143,7 +142,7 @@ func TestDecideFirstMatchWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := none.Decide("/", nil, false); d.Allow || d.Rule != -1 {
+	if d := none.Decide("/", nil); d.Allow || d.Rule != -1 {
 		t.Errorf("Decide with no rules = %+v, want denied by default", d)
 	}
 }
@@ -188,16 +187,21 @@ func TestCanonicalPath(t *testing.T) {
 		{"/", "/", false},
 		{"/a/b", "/a/b", false},
 		{"/a/b/", "/a/b/", false},
-		{"/public/../admin/x", "/admin/x", false},
-		{"/public/%2e%2e/admin/x", "/admin/x", false},
-		{"/public/%2E%2E%2Fadmin/x", "/admin/x", false},
-		{"/public/..%2Fadmin", "/admin", false},
-		{"/a/./b/.", "/a/b/", false},
-		{"/a/b/..", "/a/", false},
-		{"/..", "/", false},
-		{"/../../etc/passwd", "/etc/passwd", false},
-		{"//a///b", "/a/b", false},
-		{"/%2Fadmin", "/admin", false},
+		{"/public/../admin/x", "", true},
+		{"/public/%2e%2e/admin/x", "", true},
+		{"/public/%2E%2E%2Fadmin/x", "", true},
+		{"/public/..%2Fadmin", "", true},
+		{"/a/./b/.", "", true},
+		{"/a/b/..", "", true},
+		{"/..", "", true},
+		{"/../../etc/passwd", "", true},
+		{"//a///b", "", true},
+		{"/admin//../secret.html", "", true},
+		{"/admin%5cindex.html", "", true},
+		{"/admin\\x", "", true},
+		{"/a%2Fb", "/a/b", false},
+		{"/a..b/c.", "/a..b/c.", false},
+		{"/%2Fadmin", "", true},
 		{"/a%20b", "/a b", false},
 		{"/a+b", "/a+b", false},
 		{"/%2541", "/%41", false}, // decoded once only
@@ -256,7 +260,7 @@ func FuzzCanonicalPath(f *testing.F) {
 		// Decide must judge the canonical form exactly as given: Match on it
 		// agrees with Decide, and an anonymous caller is allowed only on a
 		// public rule.
-		d := a.Decide(p, nil, false)
+		d := a.Decide(p, nil)
 		rule, public := a.Match(p)
 		if d.Rule != rule || d.Public != public || d.Allow != public {
 			t.Fatalf("Decide(%q) = %+v, Match = %d, %v", p, d, rule, public)
@@ -275,10 +279,36 @@ func BenchmarkDecide(b *testing.B) {
 		b.Run(strings.ReplaceAll(path[1:], "/", "_"), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if d := a.Decide(path, id, true); !d.Allow {
+				if d := a.Decide(path, id); !d.Allow {
 					b.Fatal(d)
 				}
 			}
 		})
+	}
+}
+
+// A "+" is judged both as itself and as the space S3 reads it as.
+func TestPlusIsJudgedAsS3ReadsIt(t *testing.T) {
+	a, err := authz.New([]config.Rule{
+		{Path: "/Board Minutes/*", Groups: []string{"board"}},
+		{Path: "/a+b/*", Public: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	staff := &verifier.Identity{Subject: "s", Groups: []string{"staff"}}
+	board := &verifier.Identity{Subject: "b", Groups: []string{"board"}}
+	if d := a.Decide("/Board+Minutes/q3.pdf", staff); d.Allow {
+		t.Errorf("Decide(/Board+Minutes/q3.pdf, staff) = %+v, want denied as /Board Minutes/", d)
+	}
+	if d := a.Decide("/Board+Minutes/q3.pdf", board); !d.Allow {
+		t.Errorf("Decide(/Board+Minutes/q3.pdf, board) = %+v, want allowed", d)
+	}
+	// Public only when both readings are public.
+	if _, public := a.Match("/a+b/x"); public {
+		t.Error(`Match("/a+b/x") is public, but S3 serves "/a b/x", which is not`)
+	}
+	if d := a.Decide("/a+b/x", nil); d.Allow {
+		t.Errorf("Decide(/a+b/x, anonymous) = %+v, want refused", d)
 	}
 }

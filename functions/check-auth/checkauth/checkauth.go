@@ -135,7 +135,7 @@ func (r *request) bearer() edge.Result {
 		r.logDecision("reject", "invalid token: "+verifyReason(err), nil)
 		return edge.Respond(r.challenge(http.StatusUnauthorized, "invalid_token", tokenErrorText(err)))
 	}
-	d := r.h.rules.Decide(r.path, id, true)
+	d := r.h.rules.Decide(r.path, id)
 	if !d.Allow {
 		r.logDecision("deny", d.Reason, id)
 		return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "the token does not grant access to this path"))
@@ -171,13 +171,16 @@ func (r *request) realm() string {
 // cookie, or a login.
 func (r *request) browser() edge.Result {
 	_, public := r.h.rules.Match(r.path)
-	if public {
+	switch {
+	case public:
 		return r.pass("public", nil)
+	case r.isPreflight():
+		return r.pass("cors preflight", nil)
 	}
 	sess, err := r.h.sessions.Session(r.req)
 	switch {
 	case err == nil:
-		d := r.h.rules.Decide(r.path, &sess.Identity, false)
+		d := r.h.rules.Decide(r.path, &sess.Identity)
 		if d.Allow {
 			return r.pass("session: "+d.Reason, &sess.Identity)
 		}
@@ -211,17 +214,29 @@ func (r *request) browser() edge.Result {
 	return r.login(reason, !errors.Is(err, session.ErrNoSession))
 }
 
-// looksLikeAPI: XHR and fetch calls, and CORS preflights, get a 401 instead
-// of a redirect to an HTML login page, which they could not follow (CORS).
+// looksLikeAPI reports a request that must get a 401 rather than a
+// redirect to an HTML login page: anything but a top-level navigation.
+// Fetch, XHR, images and scripts could not follow the redirect (CORS), and
+// each login redirect leaves a login-state cookie: only navigations, which a
+// person makes one at a time, may start one.
 func (r *request) looksLikeAPI() bool {
+	if mode := r.req.Headers.Get("sec-fetch-mode"); mode != "" {
+		return mode != "navigate"
+	}
 	if strings.EqualFold(r.req.Headers.Get("x-requested-with"), "XMLHttpRequest") {
 		return true
 	}
-	if r.req.Method == http.MethodOptions && r.req.Headers.Get("access-control-request-method") != "" {
-		return true
-	}
 	accept := strings.ToLower(strings.Join(r.req.Headers.Values("accept"), ","))
-	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+	// No Accept at all (a behavior that does not forward it): a redirect,
+	// as for a browser.
+	return accept != "" && !strings.Contains(accept, "text/html")
+}
+
+// isPreflight reports a CORS preflight: it never carries credentials (the
+// Fetch standard forbids them), so it is passed to the origin, which answers
+// it from its CORS rules without revealing content.
+func (r *request) isPreflight() bool {
+	return r.req.Method == http.MethodOptions && r.req.Headers.Get("access-control-request-method") != ""
 }
 
 // refresh sends the browser through the refresh path with the full requested
