@@ -34,9 +34,9 @@ func TestDecide(t *testing.T) {
 	bob := &verifier.Identity{Subject: "bob", Groups: []string{"analysts", "staff"}}
 	nosub := &verifier.Identity{Groups: []string{"admins"}}
 	tests := []struct {
-		path   string
-		id     *verifier.Identity
-		want   authz.Decision
+		path string
+		id   *verifier.Identity
+		want authz.Decision
 	}{
 		{"/", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 0}},
 		{"/public", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
