@@ -87,6 +87,15 @@ func TestValidationNamesTheField(t *testing.T) {
 			m["jwks"].(map[string]any)["keys"].([]any)[0].(map[string]any)["d"] = "secret"
 		}, "config: jwks.keys[0]: is a private key"},
 		{"hmac jwk", func(m map[string]any) { m["jwks"].(map[string]any)["keys"].([]any)[0].(map[string]any)["kty"] = "oct" }, "config: jwks.keys[0].kty"},
+		{"duplicate kid", func(m map[string]any) {
+			ks := m["jwks"].(map[string]any)["keys"].([]any)
+			ks[1].(map[string]any)["kid"] = ks[0].(map[string]any)["kid"]
+		}, "config: jwks.keys[1].kid:"},
+		{"only encryption keys", func(m map[string]any) {
+			for _, k := range m["jwks"].(map[string]any)["keys"].([]any) {
+				k.(map[string]any)["use"] = "enc"
+			}
+		}, "config: jwks.keys: has no signing key"},
 		{"star in middle", func(m map[string]any) { m["rules"].([]any)[0].(map[string]any)["path"] = "/a/*/b" }, "config: rules[0].path:"},
 		{"public with groups", func(m map[string]any) { m["rules"].([]any)[0].(map[string]any)["groups"] = []any{"x"} }, "config: rules[0].public:"},
 		{"skew", func(m map[string]any) { m["clockSkew"] = "1h" }, "config: clockSkew: must be between"},
@@ -101,6 +110,10 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"unknown field", func(m map[string]any) { m["clientSecrets"] = "x" }, `unknown field "clientSecrets"`},
 		{"wrong type", func(m map[string]any) { m["scopes"] = "openid" }, "config: scopes: want []string"},
 		{"cookie domain with port", func(m map[string]any) { m["cookies"].(map[string]any)["domain"] = "example.com:443" }, "config: cookies.domain: must be a domain name without a port"},
+		{"samesite strict", func(m map[string]any) { m["cookies"].(map[string]any)["sameSite"] = "Strict" }, `config: cookies.sameSite: "Strict" would loop`},
+		{"long prefix", func(m map[string]any) { m["cookies"].(map[string]any)["prefix"] = strings.Repeat("a", 33) }, "config: cookies.prefix: must be at most 32"},
+		{"__Host prefix", func(m map[string]any) { m["cookies"].(map[string]any)["prefix"] = "__Host-x" }, "config: cookies.prefix: must not start with __Host"},
+		{"path with semicolon", func(m map[string]any) { m["paths"].(map[string]any)["refreshAuth"] = "/refresh;x" }, "config: paths.refreshAuth:"},
 		{"host", func(m map[string]any) { m["hosts"] = []any{"https://x"} }, "config: hosts[0]:"},
 		{"scheme", func(m map[string]any) { m["scheme"] = "ftp" }, "config: scheme:"},
 	}

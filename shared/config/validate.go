@@ -36,6 +36,8 @@ var (
 	domainRE   = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`) // a cookie Domain has no port
 	segmentRE  = regexp.MustCompile(`^\{[A-Za-z0-9_:.\-]+\}$`)
 	cookieName = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
+	// pathRE: what a cookie Path and a CloudFront path pattern both take.
+	pathRE = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,=:@/-]*$`)
 )
 
 func (c *Config) validate() error {
@@ -174,7 +176,7 @@ func (c *Config) validatePaths() error {
 		{"paths.signOut", c.Paths.SignOut},
 		{"paths.afterSignOut", c.Paths.AfterSignOut},
 	} {
-		if !strings.HasPrefix(p.v, "/") || strings.HasPrefix(p.v, "//") || strings.ContainsAny(p.v, "?#\\ \t\r\n") {
+		if !strings.HasPrefix(p.v, "/") || strings.HasPrefix(p.v, "//") || !pathRE.MatchString(p.v) {
 			return bad(p.field, `must be a path starting with "/" without query, got %q`, p.v)
 		}
 		if p.field == "paths.afterSignOut" {
@@ -195,14 +197,27 @@ func (c *Config) validateCookies() error {
 	if d := c.Cookies.Domain; d != "" && !domainRE.MatchString(strings.TrimPrefix(d, ".")) {
 		return bad("cookies.domain", "must be a domain name without a port, got %q", d)
 	}
+	if len(c.Cookies.Prefix) > 32 {
+		return bad("cookies.prefix", "must be at most 32 characters, got %d", len(c.Cookies.Prefix))
+	}
+	if p := strings.ToLower(c.Cookies.Prefix); strings.HasPrefix(p, "__host") || strings.HasPrefix(p, "__secure") {
+		// Browsers hold such names to rules (Path=/, no Domain) that the
+		// login and refresh cookies cannot keep.
+		return bad("cookies.prefix", "must not start with __Host or __Secure")
+	}
 	switch c.Cookies.SameSite {
-	case "Lax", "Strict":
+	case "Lax":
+	case "Strict":
+		// The IdP's redirect back is a cross-site navigation: a Strict
+		// session cookie is not sent on it, nor on any arrival from another
+		// site, and check-auth would start a login again, in a loop.
+		return bad("cookies.sameSite", `"Strict" would loop: the session cookie is not sent when the IdP redirects back; use "Lax"`)
 	case "None":
 		if c.Scheme != "https" {
 			return bad("cookies.sameSite", `"None" needs scheme "https"`)
 		}
 	default:
-		return bad("cookies.sameSite", `must be "Lax", "Strict" or "None", got %q`, c.Cookies.SameSite)
+		return bad("cookies.sameSite", `must be "Lax" or "None", got %q`, c.Cookies.SameSite)
 	}
 	return nil
 }
@@ -220,7 +235,17 @@ func validateJWKS(raw json.RawMessage) error {
 	if len(set.Keys) == 0 {
 		return bad("jwks.keys", "must hold at least one key")
 	}
+	kids := map[string]bool{}
+	signing := 0
 	for i, k := range set.Keys {
+		kid, _ := k["kid"].(string)
+		if kids[kid] && kid != "" {
+			return bad(fmt.Sprintf("jwks.keys[%d].kid", i), "%q appears twice: keys are chosen by kid", kid)
+		}
+		kids[kid] = true
+		if use, _ := k["use"].(string); use != "enc" {
+			signing++
+		}
 		if kty, _ := k["kty"].(string); kty != "RSA" {
 			return bad(fmt.Sprintf("jwks.keys[%d].kty", i), `must be "RSA" (tokens are RS256), got %v`, k["kty"])
 		}
@@ -230,6 +255,9 @@ func validateJWKS(raw json.RawMessage) error {
 		if _, private := k["d"]; private {
 			return bad(fmt.Sprintf("jwks.keys[%d]", i), "is a private key; embed only public keys")
 		}
+	}
+	if signing == 0 {
+		return bad("jwks.keys", `has no signing key (every key is "use": "enc")`)
 	}
 	return nil
 }
