@@ -133,3 +133,17 @@ func NewParts(d Deps) (*Parts, error) {
 	}
 	return &Parts{Verifier: v, Sessions: s, IdP: p, Pages: pages}, nil
 }
+
+// DeadlineMargin is the time kept back from Lambda's deadline for the
+// function to answer after an IdP call gives up.
+const DeadlineMargin = 500 * time.Millisecond
+
+// Budget bounds ctx to end DeadlineMargin before its own deadline, so an IdP
+// that hangs costs the user the function's own 502 page, not CloudFront's
+// 503 for a function that ran out of time.
+func Budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(ctx, dl.Add(-DeadlineMargin))
+	}
+	return context.WithCancel(ctx)
+}

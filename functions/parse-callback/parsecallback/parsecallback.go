@@ -57,6 +57,8 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 		return edge.Respond(h.errorPage(http.StatusBadRequest, "", "Bad request", "This request could not be read.", "")), nil
 	}
 	rid := lambdafn.RequestID(ctx, dist)
+	ctx, cancel := lambdafn.Budget(ctx)
+	defer cancel()
 	c := &call{h: h, ctx: ctx, req: req, dist: dist, rid: rid, log: h.log.With("request_id", rid, "path", req.Path())}
 	path, err := authz.CanonicalPath(req.Path())
 	switch {

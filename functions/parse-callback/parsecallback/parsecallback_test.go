@@ -447,3 +447,22 @@ func TestUnknownPath(t *testing.T) {
 		t.Errorf("status = %s, want 404", r.Status)
 	}
 }
+
+// An IdP that hangs past the function's own deadline still gets the
+// function's 502 page, answered before Lambda's deadline, not a timeout.
+func TestIdPHangsPastTheDeadline(t *testing.T) {
+	f := newFixture(t)
+	state, lc := f.login(t, session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/x", Created: f.now})
+	release := make(chan struct{})
+	defer close(release)
+	f.idp.answer = func(w http.ResponseWriter, _ url.Values) { <-release }
+	ctx, cancel := context.WithTimeout(context.Background(), lambdafn.DeadlineMargin+300*time.Millisecond)
+	defer cancel()
+	res, err := f.h.Handle(ctx, suitetest.Request(t, "/parseauth?code=a&state="+state, "Cookie", suitetest.CookieHeader(lc)))
+	if err != nil || res.Response == nil || res.Response.Status != "502" {
+		t.Fatalf("Handle = %+v, %v; want the 502 page", res.Response, err)
+	}
+	if ctx.Err() != nil {
+		t.Error("answered only after the deadline had passed")
+	}
+}

@@ -87,6 +87,8 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 // revoke asks the IdP to revoke the refresh token. A failure is logged and
 // does not block sign-out: the cookies go either way.
 func (h *Handler) revoke(ctx context.Context, log *slog.Logger, token string) string {
+	ctx, cancel := lambdafn.Budget(ctx)
+	defer cancel()
 	start := time.Now()
 	err := h.idp.Revoke(ctx, token)
 	switch {
