@@ -190,13 +190,20 @@ func TestDropCookies(t *testing.T) {
 	}}}
 	suite := func(n string) bool { return strings.HasPrefix(n, "edgeauth-") }
 	req.DropCookies(suite)
-	if got, want := req.Headers.Values("cookie"), []string{"app=1; theme=dark"}; !reflect.DeepEqual(got, want) {
+	if got, want := req.Headers.Values("cookie"), []string{"app=1", "theme=dark"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("after DropCookies cookie = %q, want %q", got, want)
 	}
 	only := &edge.Request{Headers: edge.Headers{"cookie": {{Key: "Cookie", Value: "edgeauth-session=x"}}}}
 	only.DropCookies(suite)
 	if _, ok := only.Headers["cookie"]; ok {
 		t.Error("cookie header kept with no cookies left")
+	}
+	// The app's cookies arrive as sent, even those outside the RFC's token
+	// set or without "=".
+	odd := &edge.Request{Headers: edge.Headers{"cookie": {{Key: "Cookie", Value: "AMCV_x@AdobeOrg=1; edgeauth-session=x; flag; q=\"a b\""}}}}
+	odd.DropCookies(suite)
+	if got, want := odd.Headers.Values("cookie"), []string{`AMCV_x@AdobeOrg=1; flag; q="a b"`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after DropCookies cookie = %q, want %q", got, want)
 	}
 	untouched := &edge.Request{Headers: edge.Headers{"cookie": {{Key: "Cookie", Value: "a=1"}, {Key: "Cookie", Value: "b=2"}}}}
 	untouched.DropCookies(suite)

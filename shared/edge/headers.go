@@ -99,31 +99,42 @@ func (r *Request) Cookie(name string) (string, bool) {
 	return "", false
 }
 
-// DropCookies removes every cookie for which drop reports true, rewriting the
-// Cookie header as one entry (or removing it when nothing is left), so the
-// origin never sees the suite's cookies.
+// DropCookies removes every cookie for which drop reports true and leaves
+// the rest of each Cookie entry byte for byte as the browser sent it (names
+// outside the RFC token set, flag-style pairs without "=" included), so the
+// origin never sees the suite's cookies and loses none of its own. An entry
+// left empty is removed.
 func (r *Request) DropCookies(drop func(name string) bool) {
 	entries := r.Headers["cookie"]
 	if len(entries) == 0 {
 		return
 	}
-	var kept []string
-	removed := false
-	for _, c := range r.Cookies() {
-		if drop(c.Name) {
-			removed = true
-			continue
+	kept := entries[:0:0]
+	for _, e := range entries {
+		var parts []string
+		changed := false
+		for part := range strings.SplitSeq(e.Value, ";") {
+			name, _, _ := strings.Cut(part, "=")
+			if n := strings.TrimSpace(name); validCookieName(n) && drop(n) {
+				changed = true
+				continue
+			}
+			if strings.TrimSpace(part) != "" {
+				parts = append(parts, strings.TrimSpace(part))
+			}
 		}
-		kept = append(kept, c.Name+"="+c.Value)
-	}
-	if !removed {
-		return
+		switch {
+		case !changed:
+			kept = append(kept, e)
+		case len(parts) > 0:
+			kept = append(kept, Header{Key: e.Key, Value: strings.Join(parts, "; ")})
+		}
 	}
 	if len(kept) == 0 {
 		delete(r.Headers, "cookie")
 		return
 	}
-	r.Headers["cookie"] = []Header{{Key: "Cookie", Value: strings.Join(kept, "; ")}}
+	r.Headers["cookie"] = kept
 }
 
 // Query parses the raw querystring. Malformed pairs are skipped rather than
