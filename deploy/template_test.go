@@ -174,6 +174,21 @@ func (tp *template) value(v any) (string, bool) {
 	return "", false
 }
 
+// checkAuthHeaders are the request headers check-auth decides on (Accept,
+// Sec-Fetch-Mode, X-Requested-With, and a preflight's
+// Access-Control-Request-Method) and the ones an S3 origin needs to answer a
+// CORS preflight it is passed: an origin-request event carries only what the
+// behavior's policies forward.
+var checkAuthHeaders = []string{
+	"Accept", "Sec-Fetch-Mode", "X-Requested-With",
+	"Access-Control-Request-Method", "Access-Control-Request-Headers", "Origin",
+}
+
+// minFunctionTimeout is the least function timeout (s) that leaves a
+// function time to answer its own 502 page after its IdP call (5 s) gives
+// up; below it a slow IdP becomes a Lambda timeout, CloudFront's bare 503.
+const minFunctionTimeout = 10
+
 // suite names the functions and their zip parameters.
 var suite = []struct{ function, resource, zipParam string }{
 	{"check-auth", "CheckAuthFunction", "CheckAuthZipKey"},
@@ -212,6 +227,10 @@ func (tp *template) check(cfg *config.Config) []string {
 		}
 		if p["Handler"] != "index.handler" {
 			bad("%s: Handler %v, want index.handler", s.function, p["Handler"])
+		}
+		timeout, ok := tp.value(p["Timeout"])
+		if n, err := strconv.Atoi(timeout); !ok || err != nil || n < minFunctionTimeout || n > 30 {
+			bad("%s: Timeout %q by default, want %d to 30 s (room for the 502 page after a slow IdP; origin triggers allow 30)", s.function, timeout, minFunctionTimeout)
 		}
 	}
 	for name, r := range tp.Resources {
@@ -334,6 +353,8 @@ func (tp *template) check(cfg *config.Config) []string {
 	if get(key, "HeadersConfig", "HeaderBehavior") != "whitelist" || !hasAuth {
 		bad("default cache key headers lack Authorization")
 	}
+	tp.checkDefaultForwarding(def, key, session, bad)
+
 	maxTTL, ok := tp.value(get(cc, "MaxTTL"))
 	n, err := strconv.Atoi(maxTTL)
 	if !ok || err != nil || n > 600 {
@@ -409,6 +430,71 @@ func (tp *template) check(cfg *config.Config) []string {
 	return problems
 }
 
+// checkDefaultForwarding checks what reaches check-auth on the default
+// behavior: the origin request carries the cache key's values (key) and the
+// origin request policy's, and nothing else. It needs the headers it decides
+// on, the session cookie and the query string; each value is named in one
+// policy only, and the origin request policy never names Authorization.
+func (tp *template) checkDefaultForwarding(def, key any, session string, bad func(string, ...any)) {
+	forwarded := map[string]string{} // lower-case header -> which policy
+	for _, h := range list(get(key, "HeadersConfig", "Headers")) {
+		forwarded[strings.ToLower(str(h))] = "cache policy"
+	}
+	keyCookies := map[string]bool{}
+	for _, c := range list(get(key, "CookiesConfig", "Cookies")) {
+		v, _ := tp.value(c)
+		keyCookies[v] = true
+	}
+	queryAll := get(key, "QueryStringsConfig", "QueryStringBehavior") == "all"
+
+	orp, ok := tp.resource(refName(get(def, "OriginRequestPolicyId")), "AWS::CloudFront::OriginRequestPolicy")
+	if !ok {
+		bad("default behavior: no custom origin request policy: check-auth sees none of %v", checkAuthHeaders)
+		return
+	}
+	c := get(orp, "OriginRequestPolicyConfig")
+	if hb := get(c, "HeadersConfig", "HeaderBehavior"); hb != "whitelist" {
+		bad("default behavior: origin request policy HeaderBehavior %v, want whitelist (never Authorization)", hb)
+	}
+	for _, h := range list(get(c, "HeadersConfig", "Headers")) {
+		name := strings.ToLower(str(h))
+		switch {
+		case name == "authorization":
+			bad("default behavior: origin request policy names Authorization (only the cache key may)")
+		case forwarded[name] != "":
+			bad("default behavior: header %s is in both the cache policy and the origin request policy", str(h))
+		}
+		forwarded[name] = "origin request policy"
+	}
+	for _, h := range checkAuthHeaders {
+		if forwarded[strings.ToLower(h)] == "" {
+			bad("default behavior: %s does not reach check-auth (in neither policy)", h)
+		}
+	}
+
+	switch cb := get(c, "CookiesConfig", "CookieBehavior"); cb {
+	case "none":
+	case "whitelist":
+		for _, ck := range list(get(c, "CookiesConfig", "Cookies")) {
+			if v, _ := tp.value(ck); keyCookies[v] {
+				bad("default behavior: cookie %s is in both the cache policy and the origin request policy", v)
+			}
+		}
+	default:
+		bad("default behavior: origin request policy CookieBehavior %v, want none or a whitelist", cb)
+	}
+	if !keyCookies[session] {
+		bad("default behavior: the session cookie %s does not reach check-auth", session)
+	}
+
+	switch qb := get(c, "QueryStringsConfig", "QueryStringBehavior"); {
+	case queryAll && qb != "none":
+		bad("default behavior: query strings are in the cache key and again in the origin request policy (%v)", qb)
+	case !queryAll && qb != "all":
+		bad("default behavior: not every query string reaches the origin")
+	}
+}
+
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse(readTestdata(t, "config.json"))
@@ -462,6 +548,38 @@ func TestTemplateCheckCatches(t *testing.T) {
 			h := get(tp.Resources, "CheckAuthCachePolicy", "Properties", "CachePolicyConfig", "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig").(map[string]any)
 			h["Headers"] = []any{"Accept"}
 		}, "lack Authorization"},
+		{"default without origin request policy", func(tp *template, _ *config.Config) {
+			delete(get(tp.Resources, "Distribution", "Properties", "DistributionConfig", "DefaultCacheBehavior").(map[string]any), "OriginRequestPolicyId")
+		}, "check-auth sees none"},
+		{"Accept not forwarded", func(tp *template, _ *config.Config) {
+			h := get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "HeadersConfig").(map[string]any)
+			h["Headers"] = slices.DeleteFunc(slices.Clone(list(h["Headers"])), func(v any) bool { return v == "Accept" })
+		}, "Accept does not reach check-auth"},
+		{"preflight header not forwarded", func(tp *template, _ *config.Config) {
+			h := get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "HeadersConfig").(map[string]any)
+			h["Headers"] = slices.DeleteFunc(slices.Clone(list(h["Headers"])), func(v any) bool { return v == "Access-Control-Request-Method" })
+		}, "Access-Control-Request-Method does not reach"},
+		{"header in both policies", func(tp *template, _ *config.Config) {
+			h := get(tp.Resources, "CheckAuthCachePolicy", "Properties", "CachePolicyConfig", "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig").(map[string]any)
+			h["Headers"] = append(slices.Clone(list(h["Headers"])), "Origin")
+		}, "Origin is in both"},
+		{"Authorization in origin request policy", func(tp *template, _ *config.Config) {
+			h := get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "HeadersConfig").(map[string]any)
+			h["Headers"] = append(slices.Clone(list(h["Headers"])), "Authorization")
+		}, "names Authorization"},
+		{"session cookie in both policies", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["CookiesConfig"] =
+				map[string]any{"CookieBehavior": "whitelist", "Cookies": []any{map[string]any{"Fn::Sub": "${CookiePrefix}-session"}}}
+		}, "cookie edgeauth-session is in both"},
+		{"query strings in both policies", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "QueryStringsConfig").(map[string]any)["QueryStringBehavior"] = "all"
+		}, "query strings are in the cache key and again"},
+		{"query string not forwarded", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "CheckAuthCachePolicy", "Properties", "CachePolicyConfig", "ParametersInCacheKeyAndForwardedToOrigin", "QueryStringsConfig").(map[string]any)["QueryStringBehavior"] = "none"
+		}, "not every query string"},
+		{"timeout no longer than the IdP call", func(tp *template, _ *config.Config) {
+			get(tp.Parameters, "FunctionTimeout").(map[string]any)["Default"] = 5
+		}, "Timeout \"5\" by default"},
 		{"long max ttl", func(tp *template, _ *config.Config) {
 			get(tp.Parameters, "CacheMaxTTL").(map[string]any)["Default"] = 86400
 		}, "at most 600"},

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,5 +172,82 @@ func TestRunErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bad.keys.json")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("an invalid config still wrote a keys file (%v)", err)
+	}
+}
+
+// TestRunColdStartCheck: a config that config.Parse accepts but from which
+// the functions cannot build their parts (so every cold start would fail)
+// stops the packaging with the parts' message, before any keys file, build
+// or zip is written.
+func TestRunColdStartCheck(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(m map[string]any)
+		want   string
+	}{
+		{"jwks with encryption keys only", func(m map[string]any) {
+			for _, k := range m["jwks"].(map[string]any)["keys"].([]any) {
+				k.(map[string]any)["use"] = "enc"
+			}
+		}, "signing key"},
+		{"cookie domain the session store refuses", func(m map[string]any) {
+			m["cookies"].(map[string]any)["domain"] = "example..com"
+		}, "domain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			b, err := os.ReadFile(filepath.Join(root(t), "deploy", "testdata", "config.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b, &m); err != nil {
+				t.Fatal(err)
+			}
+			delete(m, "keys") // so a run that went on would generate and save keys
+			tt.mutate(m)
+			if b, err = json.Marshal(m); err != nil {
+				t.Fatal(err)
+			}
+			cfgPath := filepath.Join(dir, "prod.json")
+			if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(dir, "dist")
+			a := &app{functions: []deploy.Function{{Name: "check-auth", Package: "./deploy/testdata/echo"}}, rand: &counter{}}
+			args := []string{"-config", cfgPath, "-out", out, "-root", root(t)}
+
+			var stdout, stderr bytes.Buffer
+			err = a.run(context.Background(), args, &stdout, &stderr)
+			if err == nil {
+				t.Fatalf("run succeeded on a config no function can start with:\n%s", stdout.String())
+			}
+			// The case is only meaningful while config.Parse lets it through;
+			// if the loader learns to refuse it, the run must still fail.
+			withKeys := map[string]any{}
+			maps.Copy(withKeys, m)
+			withKeys["keys"] = []map[string]string{{
+				"hash":  base64.StdEncoding.EncodeToString(make([]byte, 64)),
+				"block": base64.StdEncoding.EncodeToString(make([]byte, 32)),
+			}}
+			wb, _ := json.Marshal(withKeys)
+			if _, perr := config.Parse(wb); perr == nil {
+				for _, want := range []string{"cold start", tt.want} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("run error = %q, want it to mention %q", err, want)
+					}
+				}
+			} else {
+				t.Logf("config.Parse now refuses this config itself (%v)", perr)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "prod.keys.json")); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a config no function can start with still wrote a keys file (%v)", err)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a config no function can start with still wrote %s (%v)", out, err)
+			}
+			noSecrets(t, stdout.String()+stderr.String()+err.Error(), &config.Config{ClientSecret: "test-only-client-secret"})
+		})
 	}
 }
