@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,8 @@ const (
 const (
 	DefaultListen         = "localhost:8080"
 	DefaultDistributionID = "ELOCALEDGE0EXAMPLE"
+	// DefaultDomainName is AWS's sample distribution domain.
+	DefaultDomainName = "d111111abcdef8.cloudfront.net"
 )
 
 // CloudFront's function time limits per event type.
@@ -47,9 +50,99 @@ type Behavior struct {
 	// origin.
 	Function string `json:"function,omitempty"`
 	// EventType is ViewerRequest (the default) or OriginRequest. An
-	// origin-request event also carries the origin object, and its read-only
-	// headers and limits are the origin-request ones.
+	// origin-request event also carries the origin object, only what the
+	// policy fields below forward, and its read-only headers and limits are
+	// the origin-request ones.
 	EventType string `json:"eventType,omitempty"`
+
+	// The fields below model the behavior's cache policy and origin request
+	// policy together: what of the viewer's request reaches an
+	// origin-request event (and so the origin). They apply to origin-request
+	// behaviors only; setting one on a viewer-request behavior is a config
+	// error. Left out, an origin-request event carries no viewer header and
+	// no cookie, only what CloudFront always sends (see the package doc).
+
+	// ForwardHeaders names the viewer headers forwarded, case-insensitively;
+	// "*" forwards all of them except Host. Naming "host" forwards the
+	// viewer's Host (URL origins only: S3 needs the bucket's own Host).
+	// Cookie is governed by ForwardCookies, never by this list.
+	ForwardHeaders []string `json:"forwardHeaders,omitempty"`
+	// ForwardCookies is "all", "none" (the default) or a list of cookie
+	// names, matched case-sensitively as CloudFront does.
+	ForwardCookies CookieForwarding `json:"forwardCookies,omitzero"`
+	// ForwardQuery forwards the viewer's query string; true when left out.
+	// False gives the event, and the origin, an empty querystring.
+	ForwardQuery *bool `json:"forwardQuery,omitempty"`
+}
+
+// forwardsQuery reports whether the behavior forwards the query string.
+func (b *Behavior) forwardsQuery() bool { return b.ForwardQuery == nil || *b.ForwardQuery }
+
+// hasPolicy reports whether any policy field is set.
+func (b *Behavior) hasPolicy() bool {
+	return b.ForwardHeaders != nil || b.ForwardQuery != nil || !b.ForwardCookies.IsZero()
+}
+
+// forwardsHeader reports whether the policy forwards the viewer header
+// lower (a lowercase name other than cookie).
+func (b *Behavior) forwardsHeader(lower string) bool {
+	for _, f := range b.ForwardHeaders {
+		if (f == "*" && lower != "host") || strings.EqualFold(f, lower) {
+			return true
+		}
+	}
+	return false
+}
+
+// CookieForwarding is a policy's cookie setting. In JSON it is the string
+// "all" or "none", or an array of cookie names.
+type CookieForwarding struct {
+	// All forwards every cookie; Names is then nil.
+	All bool
+	// Names lists the cookies forwarded when All is false. Nil means the
+	// setting was left out; an empty, non-nil list is an explicit "none".
+	Names []string
+}
+
+// IsZero reports whether the setting was left out (which forwards none).
+func (c CookieForwarding) IsZero() bool { return !c.All && c.Names == nil }
+
+// forwards reports whether the cookie name is forwarded.
+func (c CookieForwarding) forwards(name string) bool {
+	return c.All || slices.Contains(c.Names, name)
+}
+
+// MarshalJSON writes "all", "none" or the list of names.
+func (c CookieForwarding) MarshalJSON() ([]byte, error) {
+	switch {
+	case c.All:
+		return []byte(`"all"`), nil
+	case len(c.Names) == 0:
+		return []byte(`"none"`), nil
+	}
+	return json.Marshal(c.Names)
+}
+
+// UnmarshalJSON reads "all", "none" or an array of names.
+func (c *CookieForwarding) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		switch s {
+		case "all":
+			*c = CookieForwarding{All: true}
+		case "none":
+			*c = CookieForwarding{Names: []string{}}
+		default:
+			return fmt.Errorf(`forwardCookies: want "all", "none" or a list of names, got %q`, s)
+		}
+		return nil
+	}
+	var names []string
+	if err := json.Unmarshal(b, &names); err != nil || names == nil {
+		return errors.New(`forwardCookies: want "all", "none" or a list of names`)
+	}
+	*c = CookieForwarding{Names: names}
+	return nil
 }
 
 // Origin is where passed requests go; exactly one field is set.
@@ -70,6 +163,10 @@ type Config struct {
 	// DistributionID goes into each event's config; DefaultDistributionID
 	// when empty.
 	DistributionID string `json:"distributionId,omitempty"`
+	// DomainName is the distribution's own domain, sent as every event's
+	// config.distributionDomainName whatever Host the viewer used, as
+	// CloudFront does; DefaultDomainName when empty.
+	DomainName string `json:"domainName,omitempty"`
 	// Behaviors in CloudFront's order: first match wins.
 	Behaviors []Behavior `json:"behaviors"`
 	Origin    Origin     `json:"origin"`
@@ -112,6 +209,9 @@ func (c *Config) applyDefaults() {
 	if c.DistributionID == "" {
 		c.DistributionID = DefaultDistributionID
 	}
+	if c.DomainName == "" {
+		c.DomainName = DefaultDomainName
+	}
 	for i := range c.Behaviors {
 		if c.Behaviors[i].EventType == "" {
 			c.Behaviors[i].EventType = ViewerRequest
@@ -132,6 +232,9 @@ func (c *Config) Validate() error {
 	if c.DistributionID == "" {
 		return fieldErr("distributionId", "must not be empty")
 	}
+	if !validDomain(c.DomainName) {
+		return fieldErr("domainName", "want a bare domain name such as %s, got %q", DefaultDomainName, c.DomainName)
+	}
 	if c.FunctionTimeout < 0 {
 		return fieldErr("functionTimeout", "must not be negative")
 	}
@@ -151,8 +254,60 @@ func (c *Config) Validate() error {
 		default:
 			return fieldErr(field+".eventType", "want %q or %q, got %q", ViewerRequest, OriginRequest, b.EventType)
 		}
+		if err := c.checkPolicy(field, &b); err != nil {
+			return err
+		}
 	}
 	return c.Origin.validate()
+}
+
+// checkPolicy validates a behavior's forwarding fields.
+func (c *Config) checkPolicy(field string, b *Behavior) error {
+	if b.EventType != OriginRequest {
+		if b.hasPolicy() {
+			return fieldErr(field, "forwardHeaders, forwardCookies and forwardQuery apply to %s behaviors only", OriginRequest)
+		}
+		return nil
+	}
+	for j, h := range b.ForwardHeaders {
+		hf := fmt.Sprintf("%s.forwardHeaders[%d]", field, j)
+		lower := strings.ToLower(h)
+		switch {
+		case h == "*":
+		case !validToken(h):
+			return fieldErr(hf, "%q is not a header name", h)
+		case lower == "cookie":
+			return fieldErr(hf, "cookies are forwarded by forwardCookies, not as a header")
+		case isDisallowed(lower):
+			return fieldErr(hf, "CloudFront never forwards %q", h)
+		case lower == "host" && c.Origin.Dir != "":
+			return fieldErr(hf, "a folder (S3) origin needs the bucket's own Host; forward the viewer's Host to a url origin only")
+		}
+	}
+	if b.ForwardCookies.All && b.ForwardCookies.Names != nil {
+		return fieldErr(field+".forwardCookies", "set all or names, not both")
+	}
+	for j, name := range b.ForwardCookies.Names {
+		if !validToken(name) {
+			return fieldErr(fmt.Sprintf("%s.forwardCookies[%d]", field, j), "%q is not a cookie name", name)
+		}
+	}
+	return nil
+}
+
+// validDomain accepts a bare DNS name: letters, digits, hyphens and dots,
+// no port, scheme or path.
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		c := d[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func checkPattern(p string) error {

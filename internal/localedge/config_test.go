@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +23,19 @@ func TestLoadConfig(t *testing.T) {
 	if c.Listen != "127.0.0.1:0" || c.DistributionID != "ETESTDIST" || c.FunctionTimeout.Std() != 2*time.Second {
 		t.Errorf("config = %+v", c)
 	}
+	if c.DomainName != "d2222222222222.cloudfront.net" {
+		t.Errorf("domainName = %q", c.DomainName)
+	}
 	if c.Behaviors[0].EventType != ViewerRequest || c.Behaviors[1].EventType != OriginRequest {
 		t.Errorf("event types = %q, %q; want the viewer-request default and origin-request", c.Behaviors[0].EventType, c.Behaviors[1].EventType)
+	}
+	api, static := c.Behaviors[1], c.Behaviors[2]
+	if !slices.Equal(api.ForwardHeaders, []string{"Authorization"}) || !slices.Equal(api.ForwardCookies.Names, []string{"edgeauth-session"}) ||
+		api.ForwardCookies.All || api.forwardsQuery() {
+		t.Errorf("/api/* policy = %+v", api)
+	}
+	if !static.ForwardCookies.All || static.ForwardHeaders != nil || !static.forwardsQuery() {
+		t.Errorf("/static/* policy = %+v", static)
 	}
 }
 
@@ -33,7 +45,7 @@ func TestLoadDemoConfig(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadConfig(demo): %v", err)
 	}
-	if c.Listen != DefaultListen || c.DistributionID != DefaultDistributionID {
+	if c.Listen != DefaultListen || c.DistributionID != DefaultDistributionID || c.DomainName != DefaultDomainName {
 		t.Errorf("defaults not applied: %+v", c)
 	}
 }
@@ -59,6 +71,17 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"bad listen", `{"listen":"8080","behaviors":[{"pathPattern":"*"}],"origin":{"dir":"` + site + `"}}`, "listen"},
 		{"negative timeout", `{"functionTimeout":"-1s","behaviors":[{"pathPattern":"*"}],"origin":{"dir":"` + site + `"}}`, "functionTimeout"},
 		{"bad timeout", `{"functionTimeout":"soon","behaviors":[{"pathPattern":"*"}],"origin":{"dir":"` + site + `"}}`, "soon"},
+		{"domain with port", `{"domainName":"d1.cloudfront.net:443","behaviors":[{"pathPattern":"*"}],"origin":{"dir":"` + site + `"}}`, "domainName"},
+		{"domain as URL", `{"domainName":"https://d1.cloudfront.net","behaviors":[{"pathPattern":"*"}],"origin":{"dir":"` + site + `"}}`, "domainName"},
+		{"policy on viewer-request", `{"behaviors":[{"pathPattern":"*","forwardHeaders":["*"]}],"origin":{"dir":"` + site + `"}}`, "behaviors[0]: forwardHeaders"},
+		{"cookies none on viewer-request", `{"behaviors":[{"pathPattern":"*","forwardCookies":"none"}],"origin":{"dir":"` + site + `"}}`, "behaviors[0]"},
+		{"query on viewer-request", `{"behaviors":[{"pathPattern":"*","forwardQuery":true}],"origin":{"dir":"` + site + `"}}`, "behaviors[0]"},
+		{"cookie as a header", `{"behaviors":[{"pathPattern":"*","eventType":"origin-request","forwardHeaders":["X-A","Cookie"]}],"origin":{"dir":"` + site + `"}}`, "behaviors[0].forwardHeaders[1]"},
+		{"disallowed header", `{"behaviors":[{"pathPattern":"*","eventType":"origin-request","forwardHeaders":["X-Forwarded-Proto"]}],"origin":{"dir":"` + site + `"}}`, "behaviors[0].forwardHeaders[0]"},
+		{"bad header name", `{"behaviors":[{"pathPattern":"*","eventType":"origin-request","forwardHeaders":["a b"]}],"origin":{"dir":"` + site + `"}}`, "behaviors[0].forwardHeaders[0]"},
+		{"viewer host to S3", `{"behaviors":[{"pathPattern":"*","eventType":"origin-request","forwardHeaders":["host"]}],"origin":{"dir":"` + site + `"}}`, "behaviors[0].forwardHeaders[0]"},
+		{"bad cookie setting", `{"behaviors":[{"pathPattern":"*","eventType":"origin-request","forwardCookies":"some"}],"origin":{"dir":"` + site + `"}}`, "forwardCookies"},
+		{"bad cookie name", `{"behaviors":[{"pathPattern":"*","eventType":"origin-request","forwardCookies":["a;b"]}],"origin":{"dir":"` + site + `"}}`, "behaviors[0].forwardCookies[0]"},
 		{"trailing data", `{"behaviors":[{"pathPattern":"*"}],"origin":{"dir":"` + site + `"}} {}`, "trailing"},
 	}
 	for _, tt := range tests {
@@ -86,6 +109,22 @@ func TestNewChecksFunctions(t *testing.T) {
 	_, err := New(cfg, map[string]Function{"check-auth": passThrough}, nil)
 	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "behaviors[0].function") {
 		t.Errorf("New without sign-out = %v, want an error naming behaviors[0].function", err)
+	}
+	both := &Config{
+		Behaviors: []Behavior{{PathPattern: "*", EventType: OriginRequest, ForwardCookies: CookieForwarding{All: true, Names: []string{"a"}}}},
+		Origin:    Origin{Dir: siteDir},
+	}
+	if _, err := New(both, nil, nil); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "behaviors[0].forwardCookies") {
+		t.Errorf("New with all and names = %v, want an error naming behaviors[0].forwardCookies", err)
+	}
+	viewerHost := &Config{
+		Behaviors: []Behavior{{PathPattern: "*", EventType: OriginRequest, ForwardHeaders: []string{"Host"}}},
+		Origin:    Origin{URL: "http://127.0.0.1:1"},
+	}
+	if s, err := New(viewerHost, nil, nil); err != nil {
+		t.Errorf("New forwarding Host to a url origin = %v, want it accepted", err)
+	} else {
+		s.Close()
 	}
 	if _, err := New(nil, nil, nil); !errors.Is(err, ErrInvalidConfig) {
 		t.Errorf("New(nil) = %v, want ErrInvalidConfig", err)

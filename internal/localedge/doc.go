@@ -15,6 +15,52 @@
 // package runtimeapi), so a mistake that CloudFront would reject shows up
 // locally with the same status code.
 //
+// config.distributionDomainName is always the distribution's own domain,
+// [Config.DomainName] (AWS's sample d111111abcdef8.cloudfront.net unless set),
+// never the Host the viewer sent, as in CloudFront. A function that needs the
+// public host must read the Host header of a viewer-request event or list its
+// hosts in its own config.
+//
+// # What an event carries
+//
+// A viewer-request event carries the viewer's request: every header
+// CloudFront shows a function (the disallowed ones never are), the viewer's
+// Host, all cookies and the query string.
+//
+// An origin-request event carries only what the behavior's cache policy and
+// origin request policy forward, which a [Behavior] models with three fields:
+//
+//   - forwardHeaders: viewer header names, case-insensitive; "*" is all of
+//     them except Host. Naming "host" forwards the viewer's Host, which only a
+//     URL origin accepts.
+//   - forwardCookies: "all", "none" or a list of names (case-sensitive). A
+//     list is rebuilt as one Cookie entry holding the named cookies in the
+//     viewer's order; "all" keeps the entries as sent.
+//   - forwardQuery: whether the querystring reaches the event and the origin;
+//     true when left out, false empties it.
+//
+// On top of that it always carries what CloudFront sends every origin: Host
+// set to the origin's domain (localedge-origin.s3.us-east-1.amazonaws.com for
+// a folder, the URL's host and port for an upstream), Via, X-Forwarded-For
+// (the viewer's own value with the client IP appended), User-Agent "Amazon
+// CloudFront" unless the viewer's is forwarded, Content-Length or
+// Transfer-Encoding when the request has a body, and the origin object. An
+// origin-request behavior with no policy fields therefore forwards no viewer
+// header and no cookie, only the query string. A behavior without a function
+// is filtered the same way on its way to the origin. The policy fields are a
+// config error on a viewer-request behavior, whose origin request is left
+// as the function returns it. Accept-Encoding normalization and the
+// CloudFront-Viewer-* headers are not modelled: forward Accept-Encoding by
+// name if a function needs it.
+//
+// # The folder origin
+//
+// The folder is read like an S3 bucket: GET and HEAD only, a missing key is
+// 403 AccessDenied, and the key is the URI path decoded as S3 decodes a REST
+// object path, "+" as a space before the percent escapes, so "/a+b" reads
+// "a b" and "/a%2Bb" reads "a+b". A check that judges "/a+b" while S3 serves
+// "a b" shows up locally.
+//
 // # Status codes for function failures
 //
 // An invalid function result (bad status, a changed read-only header, an

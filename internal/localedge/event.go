@@ -27,12 +27,50 @@ func (s *Server) viaValue() string {
 	return "1.1 " + strings.ToLower(s.cfg.DistributionID) + ".localedge.invalid (CloudFront)"
 }
 
-// buildRequest shapes r as the request object CloudFront sends a request
-// trigger: lowercase map keys, every occurrence its own entry (several
-// Cookie lines stay several entries), Host from the request line, the raw
-// path and querystring byte for byte, and no disallowed header, since
-// CloudFront does not expose those to functions.
-func (s *Server) buildRequest(r *http.Request, eventType string) *edge.Request {
+// s3OriginDomain is the bucket-like domain a folder origin goes by: the
+// origin object's domainName and the Host of its origin requests.
+const s3OriginDomain = "localedge-origin.s3.us-east-1.amazonaws.com"
+
+// userAgentCloudFront is the User-Agent CloudFront sends an origin when the
+// policy does not forward the viewer's.
+const userAgentCloudFront = "Amazon CloudFront"
+
+// buildRequest shapes r as the request object CloudFront sends the
+// behavior's trigger: lowercase map keys, every occurrence its own entry
+// (several Cookie lines stay several entries), the raw path and querystring
+// byte for byte, and no disallowed header, since CloudFront does not expose
+// those to functions. A viewer-request event carries every viewer header and
+// the viewer's Host; an origin-request event only what the behavior's
+// policy forwards (see originHeaders).
+func (s *Server) buildRequest(r *http.Request, b *Behavior) *edge.Request {
+	h := viewerHeaders(r)
+	query := r.URL.RawQuery
+	if b.EventType == OriginRequest {
+		h = s.originHeaders(r, b, h)
+		if !b.forwardsQuery() {
+			query = ""
+		}
+	}
+	uri := r.URL.EscapedPath()
+	if uri == "" {
+		uri = "/"
+	}
+	req := &edge.Request{
+		ClientIP:    clientIP(r),
+		Headers:     h,
+		Method:      r.Method,
+		QueryString: query,
+		URI:         uri,
+	}
+	if b.EventType == OriginRequest {
+		req.Origin = s.originObject()
+	}
+	return req
+}
+
+// viewerHeaders is every header the viewer sent that CloudFront shows a
+// function, Host (from the request line) included.
+func viewerHeaders(r *http.Request) edge.Headers {
 	h := edge.Headers{}
 	h["host"] = []edge.Header{{Key: "Host", Value: r.Host}}
 	for name, values := range r.Header {
@@ -48,31 +86,75 @@ func (s *Server) buildRequest(r *http.Request, eventType string) *edge.Request {
 	if len(r.TransferEncoding) > 0 {
 		h["transfer-encoding"] = []edge.Header{{Key: "Transfer-Encoding", Value: strings.Join(r.TransferEncoding, ", ")}}
 	}
-	ip := clientIP(r)
-	if eventType == OriginRequest {
-		// On the way to the origin CloudFront adds these two.
-		xff := ip
-		if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
-			xff = strings.Join(prior, ", ") + ", " + ip
+	return h
+}
+
+// originHeaders keeps of the viewer's headers what the behavior's policy
+// forwards, and adds what CloudFront always sends an origin: Host (the
+// origin's domain, unless the policy forwards the viewer's), Via,
+// X-Forwarded-For, User-Agent (CloudFront's own unless forwarded), and
+// Content-Length or Transfer-Encoding, which frame the body CloudFront
+// always passes on.
+func (s *Server) originHeaders(r *http.Request, b *Behavior, viewer edge.Headers) edge.Headers {
+	h := edge.Headers{}
+	for name, entries := range viewer {
+		switch name {
+		case "cookie", "via", "x-forwarded-for":
+			continue // below
+		case "content-length", "transfer-encoding":
+		default:
+			if !b.forwardsHeader(name) {
+				continue
+			}
 		}
-		h["x-forwarded-for"] = []edge.Header{{Key: "X-Forwarded-For", Value: xff}}
-		h["via"] = []edge.Header{{Key: "Via", Value: s.viaValue()}}
+		h[name] = entries
 	}
-	uri := r.URL.EscapedPath()
-	if uri == "" {
-		uri = "/"
+	if h["host"] == nil {
+		h["host"] = []edge.Header{{Key: "Host", Value: s.originHost()}}
 	}
-	req := &edge.Request{
-		ClientIP:    ip,
-		Headers:     h,
-		Method:      r.Method,
-		QueryString: r.URL.RawQuery,
-		URI:         uri,
+	if h["user-agent"] == nil {
+		h["user-agent"] = []edge.Header{{Key: "User-Agent", Value: userAgentCloudFront}}
 	}
-	if eventType == OriginRequest {
-		req.Origin = s.originObject()
+	if c := forwardedCookies(viewer["cookie"], b.ForwardCookies); c != nil {
+		h["cookie"] = c
 	}
-	return req
+	xff := clientIP(r)
+	if prior := r.Header.Values("X-Forwarded-For"); len(prior) > 0 {
+		xff = strings.Join(prior, ", ") + ", " + xff
+	}
+	h["x-forwarded-for"] = []edge.Header{{Key: "X-Forwarded-For", Value: xff}}
+	h["via"] = []edge.Header{{Key: "Via", Value: s.viaValue()}}
+	return h
+}
+
+// forwardedCookies applies a cookie policy to the viewer's Cookie entries:
+// all of them as sent, none, or the named cookies only, rebuilt as one
+// entry in the viewer's order.
+func forwardedCookies(entries []edge.Header, p CookieForwarding) []edge.Header {
+	if p.All || len(entries) == 0 {
+		return entries
+	}
+	var kept []string
+	for _, e := range entries {
+		for _, c := range edge.ParseCookieHeader(e.Value) {
+			if p.forwards(c.Name) {
+				kept = append(kept, c.Name+"="+c.Value)
+			}
+		}
+	}
+	if len(kept) == 0 {
+		return nil
+	}
+	return []edge.Header{{Key: "Cookie", Value: strings.Join(kept, "; ")}}
+}
+
+// originHost is the Host CloudFront sends the origin: the bucket's domain
+// for a folder origin, the upstream's host (and port) for a URL origin.
+func (s *Server) originHost() string {
+	if s.cfg.Origin.Dir != "" {
+		return s3OriginDomain
+	}
+	return s.upstream.Host
 }
 
 // originObject describes the configured origin as an origin-request event
@@ -82,7 +164,7 @@ func (s *Server) originObject() *edge.Origin {
 		return &edge.Origin{S3: &edge.S3Origin{
 			AuthMethod:    "none",
 			CustomHeaders: edge.Headers{},
-			DomainName:    "localedge-origin.s3.us-east-1.amazonaws.com",
+			DomainName:    s3OriginDomain,
 			Region:        "us-east-1",
 		}}
 	}

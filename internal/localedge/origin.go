@@ -5,6 +5,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httputil"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -16,7 +17,10 @@ import (
 //
 //   - GET and HEAD read objects; any other method is 403 AccessDenied, as S3
 //     answers a write the policy does not grant.
-//   - The key is the decoded URI path without its leading "/". "/" and any
+//   - The key is the decoded URI path without its leading "/", decoded as S3
+//     decodes a REST object path: a literal "+" is a space (a long-standing
+//     S3 quirk), and only then are %XX escapes decoded, so "/a+b" reads the
+//     key "a b" and "/a%2Bb" the key "a+b". "/" and any
 //     path ending in "/" read "index.html" under it: CloudFront's default
 //     root object plus the usual index rewrite, so a demo site works.
 //   - A missing key is 403 AccessDenied, not 404: without s3:ListBucket S3
@@ -41,7 +45,11 @@ func (d *dirOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s3Denied(w)
 		return
 	}
-	key := strings.TrimPrefix(r.URL.Path, "/")
+	key, ok := s3Key(r.URL.EscapedPath())
+	if !ok {
+		s3Denied(w)
+		return
+	}
 	if key == "" || strings.HasSuffix(key, "/") {
 		key += "index.html"
 	}
@@ -70,6 +78,17 @@ func (d *dirOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, key, fi.ModTime(), f)
 }
 
+// s3Key decodes a raw (still escaped) URI path into the object key the way
+// S3 does: "+" to space first, then the percent escapes, then the leading
+// "/" dropped.
+func s3Key(rawPath string) (string, bool) {
+	p, err := url.PathUnescape(strings.ReplaceAll(rawPath, "+", " "))
+	if err != nil {
+		return "", false
+	}
+	return strings.TrimPrefix(p, "/"), true
+}
+
 // contentType picks the type from the extension, as `aws s3 sync` does on
 // upload; S3's own default for an untyped object is binary/octet-stream.
 func contentType(key string) string {
@@ -93,8 +112,10 @@ func s3Denied(w http.ResponseWriter) {
 // newProxy reverse-proxies to the upstream URL. The outbound request carries
 // the headers the function returned and nothing the viewer sent besides
 // them, plus what CloudFront adds on the way to an origin: Via,
-// X-Amz-Cf-Id and X-Forwarded-For. Host is the request's Host header, as
-// with an origin request policy that forwards all viewer headers.
+// X-Amz-Cf-Id and X-Forwarded-For. Host is the request's Host header: the
+// viewer's at a viewer-request behavior (as with an origin request policy
+// that forwards all viewer headers), the upstream's own at an origin-request
+// behavior unless its policy forwards the viewer's.
 func (s *Server) newProxy() http.Handler {
 	return &httputil.ReverseProxy{
 		Transport: s.transport,

@@ -163,7 +163,7 @@ func (s *Server) match(path string) Behavior {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, b Behavior, reqID string, out *outcome) {
-	sent := s.buildRequest(r, b.EventType)
+	sent := s.buildRequest(r, &b)
 	if b.Function == "" {
 		s.forward(w, r, sent, out)
 		return
@@ -202,7 +202,7 @@ func (s *Server) invoke(parent context.Context, f Function, b Behavior, sent *ed
 	}
 	ev := edge.Event{Records: []edge.Record{{CF: edge.CF{
 		Config: edge.Config{
-			DistributionDomainName: sent.Headers.Get("host"),
+			DistributionDomainName: s.cfg.DomainName,
 			DistributionID:         s.cfg.DistributionID,
 			EventType:              b.EventType,
 			RequestID:              reqID,

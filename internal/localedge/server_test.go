@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -192,16 +193,28 @@ func TestEventShape(t *testing.T) {
 		got <- c
 		return edge.Respond(edge.NewResponse(204, false)), nil
 	}
-	for _, eventType := range []string{ViewerRequest, OriginRequest} {
-		t.Run(eventType, func(t *testing.T) {
+	tests := []struct {
+		eventType  string
+		domainName string // config's domainName; "" keeps the default
+		wantDomain string
+	}{
+		{ViewerRequest, "", DefaultDomainName},
+		{OriginRequest, "", DefaultDomainName},
+		{ViewerRequest, "d2222222222222.cloudfront.net", "d2222222222222.cloudfront.net"},
+	}
+	for _, tt := range tests {
+		eventType := tt.eventType
+		t.Run(eventType+"/"+tt.wantDomain, func(t *testing.T) {
 			cfg := dirConfig(eventType)
 			cfg.DistributionID = "ETEST123"
+			cfg.DomainName = tt.domainName
 			env := newEdge(t, cfg, map[string]Function{"f": fn})
 			resp := do(t, "GET", env.srv.URL+"/a%20b/c?a=%2F&b", http.Header{
 				"Cookie":            {"one=1", "two=2; three=3"},
 				"Connection":        {"keep-alive"},
 				"X-Forwarded-Proto": {"https"},
 				"X-Custom":          {"x1", "x2"},
+				"User-Agent":        {"test-browser"},
 			})
 			if resp.code != 204 {
 				t.Fatalf("status = %d, want 204", resp.code)
@@ -211,9 +224,9 @@ func TestEventShape(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			host := strings.TrimPrefix(env.srv.URL, "http://")
-			if cfgGot.DistributionDomainName != host || cfgGot.DistributionID != "ETEST123" || cfgGot.EventType != eventType {
-				t.Errorf("config = %+v, want domain %s, id ETEST123, type %s", cfgGot, host, eventType)
+			// CloudFront reports its own domain, whatever Host the viewer sent.
+			if cfgGot.DistributionDomainName != tt.wantDomain || cfgGot.DistributionID != "ETEST123" || cfgGot.EventType != eventType {
+				t.Errorf("config = %+v, want domain %s, id ETEST123, type %s", cfgGot, tt.wantDomain, eventType)
 			}
 			if len(cfgGot.RequestID) != 56 || cfgGot.RequestID != resp.header.Get("X-Amz-Cf-Id") {
 				t.Errorf("requestId = %q (X-Amz-Cf-Id %q), want the same 56-character id", cfgGot.RequestID, resp.header.Get("X-Amz-Cf-Id"))
@@ -227,15 +240,6 @@ func TestEventShape(t *testing.T) {
 			if req.URI != "/a%20b/c" || req.QueryString != "a=%2F&b" || req.Method != "GET" || req.ClientIP != "127.0.0.1" {
 				t.Errorf("request = uri %q query %q method %q ip %q", req.URI, req.QueryString, req.Method, req.ClientIP)
 			}
-			if v := req.Headers.Values("cookie"); !slices.Equal(v, []string{"one=1", "two=2; three=3"}) {
-				t.Errorf("cookie entries = %q, want two entries as sent", v)
-			}
-			if v := req.Headers.Values("x-custom"); !slices.Equal(v, []string{"x1", "x2"}) {
-				t.Errorf("x-custom entries = %q", v)
-			}
-			if h := req.Headers["host"]; len(h) != 1 || h[0].Value != host || h[0].Key != "Host" {
-				t.Errorf("host = %+v, want one entry %s", h, host)
-			}
 			for _, name := range []string{"connection", "x-forwarded-proto"} {
 				if _, ok := req.Headers[name]; ok {
 					t.Errorf("disallowed header %s was shown to the function", name)
@@ -246,15 +250,40 @@ func TestEventShape(t *testing.T) {
 					t.Errorf("header map key %q is not lowercase", name)
 				}
 			}
-			if eventType == OriginRequest {
-				if req.Origin == nil || req.Origin.S3 == nil {
-					t.Errorf("origin-request event has no S3 origin: %+v", req.Origin)
+			if eventType == ViewerRequest {
+				// The viewer's own request: every header, its Host.
+				host := strings.TrimPrefix(env.srv.URL, "http://")
+				if h := req.Headers["host"]; len(h) != 1 || h[0].Value != host || h[0].Key != "Host" {
+					t.Errorf("host = %+v, want one entry %s", h, host)
 				}
-				if req.Headers.Get("via") == "" || req.Headers.Get("x-forwarded-for") != "127.0.0.1" {
-					t.Errorf("origin-request event lacks via / x-forwarded-for: %v", req.Headers)
+				if v := req.Headers.Values("cookie"); !slices.Equal(v, []string{"one=1", "two=2; three=3"}) {
+					t.Errorf("cookie entries = %q, want two entries as sent", v)
 				}
-			} else if req.Origin != nil {
-				t.Errorf("viewer-request event has an origin object")
+				if v := req.Headers.Values("x-custom"); !slices.Equal(v, []string{"x1", "x2"}) {
+					t.Errorf("x-custom entries = %q", v)
+				}
+				if req.Origin != nil {
+					t.Errorf("viewer-request event has an origin object")
+				}
+				return
+			}
+			// Origin request without policy fields: only what CloudFront
+			// always sends, Host being the bucket's.
+			if req.Origin == nil || req.Origin.S3 == nil || req.Origin.S3.DomainName != s3OriginDomain {
+				t.Errorf("origin-request event has no S3 origin %s: %+v", s3OriginDomain, req.Origin)
+			}
+			if h := req.Headers["host"]; len(h) != 1 || h[0].Value != s3OriginDomain || h[0].Key != "Host" {
+				t.Errorf("host = %+v, want one entry %s", h, s3OriginDomain)
+			}
+			if req.Headers.Get("user-agent") != "Amazon CloudFront" {
+				t.Errorf("user-agent = %q, want CloudFront's own", req.Headers.Get("user-agent"))
+			}
+			if req.Headers.Get("via") == "" || req.Headers.Get("x-forwarded-for") != "127.0.0.1" {
+				t.Errorf("origin-request event lacks via / x-forwarded-for: %v", req.Headers)
+			}
+			wantNames := []string{"host", "user-agent", "via", "x-forwarded-for"}
+			if names := slices.Sorted(maps.Keys(req.Headers)); !slices.Equal(names, wantNames) {
+				t.Errorf("origin-request headers = %q, want only %q", names, wantNames)
 			}
 		})
 	}
