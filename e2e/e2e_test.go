@@ -59,6 +59,13 @@ type env struct {
 // start runs Dex and the local edge for one test, stopped at its end.
 func start(t *testing.T, invoke string, idTTL time.Duration) *env {
 	t.Helper()
+	return startEdge(t, invoke, idTTL, "")
+}
+
+// startEdge is start with another local edge config (relative to the module
+// root; "" is the demo's).
+func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig string) *env {
+	t.Helper()
 	root, err := dex.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +88,7 @@ func start(t *testing.T, invoke string, idTTL time.Duration) *env {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	e, err := demo.Start(ctx, demo.Options{
-		Root: root, Listen: "localhost:0", Invoke: invoke, IDTokenTTL: idTTL,
+		Root: root, Listen: "localhost:0", Invoke: invoke, IDTokenTTL: idTTL, EdgeConfig: edgePath(root, edgeConfig),
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
@@ -96,6 +103,13 @@ func start(t *testing.T, invoke string, idTTL time.Duration) *env {
 		}
 	})
 	return &env{Env: e, logs: logs, invoke: invoke}
+}
+
+func edgePath(root, p string) string {
+	if p == "" {
+		return ""
+	}
+	return filepath.Join(root, p)
 }
 
 func run(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action) {
@@ -475,6 +489,17 @@ func tampering(t *testing.T, e *env) {
 	if code, body := get(callback.String()); code != 400 || !strings.Contains(body, "Sign-in failed") {
 		t.Errorf("replayed callback: status %d, want the 400 page", code)
 	}
+}
+
+// TestDeployedShape runs the flows through the edge shaped as the template
+// deploys it: every function on origin-request, seeing only what the
+// behaviors' policies forward, Host the bucket's.
+func TestDeployedShape(t *testing.T) {
+	e := startEdge(t, demo.InProcess, 0, "testdata/demo/localedge-aws.json")
+	t.Run("deep link survives login, alice reads admin", func(t *testing.T) { deepLink(t, e) })
+	t.Run("bob gets 403 on admin, no loop", func(t *testing.T) { forbidden(t, e) })
+	t.Run("api client with bearer token", func(t *testing.T) { bearer(t, e) })
+	t.Run("sign-out", func(t *testing.T) { signOut(t, e) })
 }
 
 // TestSessionRefresh: with a short ID token lifetime the session expires and
