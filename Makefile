@@ -47,7 +47,7 @@ fuzz:
 
 ## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (CONFIG= for your own IdP, EDGE= for another edge config, INVOKE=runtime-api)
 run: dex build
-	$(GO) run ./cmd/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
+	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
 
 ## package: dist/<function>.zip for Lambda@Edge (make package CONFIG=prod.json [JWKS=jwks.json])
 package:
