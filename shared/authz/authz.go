@@ -8,9 +8,10 @@
 // send these, and resolving them would judge one path while an origin that
 // resolves them differently (or not at all) serves another.
 //
-// A "+" is judged twice: as itself, and as the space S3 reads it as in an
-// object key. A request passes only if both readings pass, so
-// "/Board+Minutes/x" cannot dodge a rule for "/Board Minutes/*".
+// A raw "+" is judged twice ([Readings]): as itself, and as the space S3
+// reads it as in an object key ("%2B" stays a plus). A request passes only
+// if both readings pass, so "/Board+Minutes/x" cannot dodge a rule for
+// "/Board%20Minutes/*".
 //
 // Patterns (see [config.Rule]): a literal path matches itself only; a
 // pattern ending in "/*" matches the directory itself and everything below
@@ -182,20 +183,9 @@ func compileSegment(s string, last bool) (segment, error) {
 
 // Match reports the first rule whose pattern matches path (-1 for none)
 // and whether it is public. It ignores claim values and identities, so it
-// answers "does this path need a credential at all?". path is the form
-// CanonicalPath returns. A path with "+" is public only if its S3 reading
-// (spaces) is public too.
+// answers "does this path need a credential at all?". path is one of the
+// readings [Readings] returns.
 func (a *Authorizer) Match(path string) (rule int, public bool) {
-	rule, public = a.match(path)
-	if alt, ok := s3Reading(path); ok {
-		if _, altPublic := a.match(alt); !altPublic {
-			public = false
-		}
-	}
-	return rule, public
-}
-
-func (a *Authorizer) match(path string) (int, bool) {
 	p := cleanPath(path)
 	for i := range a.rules {
 		if ok, _ := a.rules[i].match(p, nil); ok {
@@ -205,26 +195,64 @@ func (a *Authorizer) match(path string) (int, bool) {
 	return -1, false
 }
 
-// Decide judges path for id (nil: anonymous). path is the form
-// CanonicalPath returns; Decide never percent-decodes (decoding twice would
-// judge a different path than the origin serves). A path with "+" is
-// allowed only if its S3 reading is allowed too.
+// Decide judges path for id (nil: anonymous). path is one of the readings
+// [Readings] returns; Decide never percent-decodes (decoding twice would
+// judge a different path than the origin serves).
 func (a *Authorizer) Decide(path string, id *verifier.Identity) Decision {
-	d := a.decide(path, id)
-	if alt, ok := s3Reading(path); ok && d.Allow {
-		if altD := a.decide(alt, id); !altD.Allow || (d.Public && !altD.Public) {
-			return altD
-		}
-	}
-	return d
+	return a.decide(path, id)
 }
 
-// s3Reading is path as S3 reads a "+" in an object key: a space.
-func s3Reading(path string) (string, bool) {
-	if !strings.Contains(path, "+") {
-		return "", false
+// MatchAll is Match over every reading of one request: the first reading's
+// rule, public only if every reading is public.
+func (a *Authorizer) MatchAll(readings []string) (rule int, public bool) {
+	rule, public = -1, len(readings) > 0
+	for i, p := range readings {
+		r, pub := a.Match(p)
+		if i == 0 {
+			rule = r
+		}
+		public = public && pub
 	}
-	return strings.ReplaceAll(path, "+", " "), true
+	return rule, public
+}
+
+// DecideAll is Decide over every reading of one request: allowed only if
+// every reading is allowed (the first refusal is the answer), public only
+// if every reading is public.
+func (a *Authorizer) DecideAll(readings []string, id *verifier.Identity) Decision {
+	if len(readings) == 0 {
+		return Decision{Reason: "no path", Rule: -1}
+	}
+	first := a.decide(readings[0], id)
+	for _, p := range readings[1:] {
+		d := a.decide(p, id)
+		if !d.Allow {
+			return d
+		}
+		if !d.Public {
+			first.Public = false
+		}
+	}
+	return first
+}
+
+// Readings returns the paths the rules must judge for uri: its canonical
+// form ([CanonicalPath]), and, when uri holds a raw "+", the key S3 reads
+// from it ("+" a space, "%2B" a plus). A request passes only if every
+// reading does.
+func Readings(uri string) ([]string, error) {
+	p, err := CanonicalPath(uri)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(uri, "+") {
+		return []string{p}, nil
+	}
+	s3, err := CanonicalPath(strings.ReplaceAll(uri, "+", "%20"))
+	if err != nil {
+		return nil, err
+	}
+	return []string{p, s3}, nil
 }
 
 func (a *Authorizer) decide(path string, id *verifier.Identity) Decision {
@@ -342,8 +370,9 @@ func CanonicalPath(uri string) (string, error) {
 	return dec, nil
 }
 
-// checkPath refuses what origins read differently. A trailing slash (an
-// empty last segment) is a folder, not an ambiguity.
+// checkPath refuses what origins read differently, ";params" stripped as
+// servlet containers do. A trailing slash (an empty last segment) is a
+// folder, not an ambiguity.
 func checkPath(p string) error {
 	if hasControl(p) {
 		return fmt.Errorf("%w: control character", ErrPath)
@@ -353,6 +382,9 @@ func checkPath(p string) error {
 	}
 	segs := strings.Split(p[1:], "/")
 	for i, seg := range segs {
+		// Servlet containers (Tomcat, Jetty, Spring) drop ";params" from a
+		// segment before resolving it: "/public/..;/admin" is "/admin" there.
+		seg, _, _ = strings.Cut(seg, ";")
 		switch {
 		case seg == "." || seg == "..":
 			return fmt.Errorf("%w: dot segment", ErrPath)

@@ -198,6 +198,10 @@ func TestCanonicalPath(t *testing.T) {
 		{"//a///b", "", true},
 		{"/admin//../secret.html", "", true},
 		{"/admin%5cindex.html", "", true},
+		{"/public/..;/admin/x", "", true},
+		{"/public/.;x/a", "", true},
+		{"/;x/b", "", true},
+		{"/a;v=1/b", "/a;v=1/b", false},
 		{"/admin\\x", "", true},
 		{"/a%2Fb", "/a/b", false},
 		{"/a..b/c.", "/a..b/c.", false},
@@ -287,28 +291,51 @@ func BenchmarkDecide(b *testing.B) {
 	}
 }
 
-// A "+" is judged both as itself and as the space S3 reads it as.
+// A raw "+" is judged both as itself and as the space S3 reads it as; "%2B"
+// is a plus in both.
 func TestPlusIsJudgedAsS3ReadsIt(t *testing.T) {
 	a, err := authz.New([]config.Rule{
-		{Path: "/Board Minutes/*", Groups: []string{"board"}},
+		{Path: "/Board%20Minutes/*", Groups: []string{"board"}},
+		{Path: "/R+D%20Team/*", Groups: []string{"rnd"}},
+		{Path: "/C++/*", Public: true},
 		{Path: "/a+b/*", Public: true},
+		{Path: "/home/{email}/*"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	staff := &verifier.Identity{Subject: "s", Groups: []string{"staff"}}
 	board := &verifier.Identity{Subject: "b", Groups: []string{"board"}}
-	if d := a.Decide("/Board+Minutes/q3.pdf", staff); d.Allow {
-		t.Errorf("Decide(/Board+Minutes/q3.pdf, staff) = %+v, want denied as /Board Minutes/", d)
+	plus := &verifier.Identity{Subject: "p", Email: "alice+work@example.com"}
+	tests := []struct {
+		uri   string
+		id    *verifier.Identity
+		allow bool
+	}{
+		{"/Board+Minutes/q3.pdf", staff, false}, // S3 serves "Board Minutes/q3.pdf"
+		{"/Board+Minutes/q3.pdf", board, true},
+		{"/R%2BD+Team/plan.pdf", staff, false}, // S3 serves "R+D Team/plan.pdf"
+		{"/C%2B%2B/x.html", nil, true},         // no raw "+": one reading, "/C++/x.html"
+		{"/a+b/x", nil, false},                 // S3 serves "a b/x", which is not public
+		{"/home/alice%2Bwork@example.com/", plus, true},
+		{"/home/alice+work@example.com/", plus, false}, // S3 serves "alice work@…", not hers
 	}
-	if d := a.Decide("/Board+Minutes/q3.pdf", board); !d.Allow {
-		t.Errorf("Decide(/Board+Minutes/q3.pdf, board) = %+v, want allowed", d)
+	for _, tt := range tests {
+		readings, err := authz.Readings(tt.uri)
+		if err != nil {
+			t.Fatalf("Readings(%q): %v", tt.uri, err)
+		}
+		if d := a.DecideAll(readings, tt.id); d.Allow != tt.allow {
+			t.Errorf("DecideAll(Readings(%q)) = %+v, want allow %v", tt.uri, d, tt.allow)
+		}
 	}
-	// Public only when both readings are public.
-	if _, public := a.Match("/a+b/x"); public {
-		t.Error(`Match("/a+b/x") is public, but S3 serves "/a b/x", which is not`)
+	if _, public := a.MatchAll([]string{"/a+b/x", "/a b/x"}); public {
+		t.Error(`MatchAll("/a+b/x" both readings) is public, but S3 serves "/a b/x", which is not`)
 	}
-	if d := a.Decide("/a+b/x", nil); d.Allow {
-		t.Errorf("Decide(/a+b/x, anonymous) = %+v, want refused", d)
+	if got, err := authz.Readings("/a+b%2Bc"); err != nil || len(got) != 2 || got[0] != "/a+b+c" || got[1] != "/a b+c" {
+		t.Errorf("Readings(/a+b%%2Bc) = %q, %v", got, err)
+	}
+	if _, err := authz.Readings("/a+/../b"); err == nil {
+		t.Error("Readings accepted a dot segment")
 	}
 }

@@ -37,7 +37,7 @@ var (
 	segmentRE  = regexp.MustCompile(`^\{[A-Za-z0-9_:.\-]+\}$`)
 	cookieName = regexp.MustCompile(`^[A-Za-z0-9_\-]+$`)
 	// pathRE: what a cookie Path and a CloudFront path pattern both take.
-	pathRE = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()*+,=:@/-]*$`)
+	pathRE = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,=:@/-]*$`)
 )
 
 func (c *Config) validate() error {
@@ -178,6 +178,14 @@ func (c *Config) validatePaths() error {
 	} {
 		if !strings.HasPrefix(p.v, "/") || strings.HasPrefix(p.v, "//") || !pathRE.MatchString(p.v) {
 			return bad(p.field, `must be a path starting with "/" without query, got %q`, p.v)
+		}
+		// The functions refuse requests with empty or dot segments, and
+		// browsers rewrite dot segments: such a path could never be reached.
+		segs := strings.Split(p.v[1:], "/")
+		for i, seg := range segs {
+			if seg == "." || seg == ".." || (seg == "" && i != len(segs)-1) {
+				return bad(p.field, "must not hold empty or dot segments, got %q", p.v)
+			}
 		}
 		if p.field == "paths.afterSignOut" {
 			continue

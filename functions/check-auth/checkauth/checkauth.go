@@ -65,12 +65,12 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 	}
 	rid := lambdafn.RequestID(ctx, dist)
 	log := h.log.With("request_id", rid, "path", req.Path())
-	path, err := authz.CanonicalPath(req.Path())
+	paths, err := authz.Readings(req.Path())
 	if err != nil {
 		log.InfoContext(ctx, "decision", "decision", "reject", "reason", "malformed path")
 		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
 	}
-	r := &request{h: h, ctx: ctx, req: req, dist: dist, rid: rid, path: path, log: log}
+	r := &request{h: h, ctx: ctx, req: req, dist: dist, rid: rid, paths: paths, log: log}
 	if _, ok := req.Headers["authorization"]; ok {
 		return r.bearer(), nil
 	}
@@ -79,13 +79,13 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 
 // request is one decision in progress.
 type request struct {
-	h    *Handler
-	ctx  context.Context
-	req  *edge.Request
-	dist edge.Config
-	rid  string
-	path string
-	log  *slog.Logger
+	h     *Handler
+	ctx   context.Context
+	req   *edge.Request
+	dist  edge.Config
+	rid   string
+	paths []string // every reading of the path the rules must pass (authz.Readings)
+	log   *slog.Logger
 }
 
 func (r *request) logDecision(decision, reason string, id *verifier.Identity) {
@@ -109,7 +109,7 @@ func (r *request) pass(reason string, id *verifier.Identity) edge.Result {
 // bearer handles a request with an Authorization header: it is an API call,
 // so it is never redirected.
 func (r *request) bearer() edge.Result {
-	_, public := r.h.rules.Match(r.path)
+	_, public := r.h.rules.MatchAll(r.paths)
 	values := r.req.Headers.Values("authorization")
 	if len(values) != 1 {
 		if public {
@@ -135,7 +135,7 @@ func (r *request) bearer() edge.Result {
 		r.logDecision("reject", "invalid token: "+verifyReason(err), nil)
 		return edge.Respond(r.challenge(http.StatusUnauthorized, "invalid_token", tokenErrorText(err)))
 	}
-	d := r.h.rules.Decide(r.path, id)
+	d := r.h.rules.DecideAll(r.paths, id)
 	if !d.Allow {
 		r.logDecision("deny", d.Reason, id)
 		return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "the token does not grant access to this path"))
@@ -170,7 +170,7 @@ func (r *request) realm() string {
 // browser handles a request without an Authorization header: the session
 // cookie, or a login.
 func (r *request) browser() edge.Result {
-	_, public := r.h.rules.Match(r.path)
+	_, public := r.h.rules.MatchAll(r.paths)
 	switch {
 	case public:
 		return r.pass("public", nil)
@@ -180,7 +180,7 @@ func (r *request) browser() edge.Result {
 	sess, err := r.h.sessions.Session(r.req)
 	switch {
 	case err == nil:
-		d := r.h.rules.Decide(r.path, &sess.Identity)
+		d := r.h.rules.DecideAll(r.paths, &sess.Identity)
 		if d.Allow {
 			return r.pass("session: "+d.Reason, &sess.Identity)
 		}
@@ -197,7 +197,10 @@ func (r *request) browser() edge.Result {
 			LinkText:  "Sign out and use another account",
 		}))
 	case errors.Is(err, session.ErrExpired) && sess.HasRefresh:
-		if r.looksLikeAPI() {
+		// Renewing needs no person, so subresources and same-site fetches
+		// follow the refresh too; only scripted cross-site or JSON calls
+		// get the 401.
+		if r.isScriptedCall() {
 			r.logDecision("reject", "session expired (api)", &sess.Identity)
 			return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
 		}
@@ -220,10 +223,13 @@ func (r *request) browser() edge.Result {
 // each login redirect leaves a login-state cookie: only navigations, which a
 // person makes one at a time, may start one.
 func (r *request) looksLikeAPI() bool {
+	if r.req.Method == http.MethodOptions && r.req.Headers.Get("access-control-request-method") != "" {
+		return true // a preflight never navigates
+	}
 	if mode := r.req.Headers.Get("sec-fetch-mode"); mode != "" {
 		return mode != "navigate"
 	}
-	if strings.EqualFold(r.req.Headers.Get("x-requested-with"), "XMLHttpRequest") {
+	if r.isScriptedCall() {
 		return true
 	}
 	accept := strings.ToLower(strings.Join(r.req.Headers.Values("accept"), ","))
@@ -232,11 +238,25 @@ func (r *request) looksLikeAPI() bool {
 	return accept != "" && !strings.Contains(accept, "text/html")
 }
 
-// isPreflight reports a CORS preflight: it never carries credentials (the
-// Fetch standard forbids them), so it is passed to the origin, which answers
-// it from its CORS rules without revealing content.
+// isScriptedCall reports a call a script makes and must handle itself: XHR,
+// one that accepts JSON but not HTML, or a cross-site fetch.
+func (r *request) isScriptedCall() bool {
+	if strings.EqualFold(r.req.Headers.Get("x-requested-with"), "XMLHttpRequest") ||
+		r.req.Headers.Get("sec-fetch-site") == "cross-site" && r.req.Headers.Get("sec-fetch-mode") != "navigate" {
+		return true
+	}
+	accept := strings.ToLower(strings.Join(r.req.Headers.Values("accept"), ","))
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// isPreflight reports a CORS preflight bound for an S3 origin. A preflight
+// never carries credentials (the Fetch standard forbids them), and S3
+// answers it from the bucket's CORS rules without content, so it may pass.
+// Other origins may run their handlers on OPTIONS, so there it is an API
+// call like any other.
 func (r *request) isPreflight() bool {
-	return r.req.Method == http.MethodOptions && r.req.Headers.Get("access-control-request-method") != ""
+	return r.req.Method == http.MethodOptions && r.req.Headers.Get("access-control-request-method") != "" &&
+		r.req.Origin != nil && r.req.Origin.S3 != nil
 }
 
 // refresh sends the browser through the refresh path with the full requested

@@ -112,7 +112,10 @@ func TestCheckAuth(t *testing.T) {
 		{name: "api call without credential gets 401", uri: "/docs/a", headers: []string{"Accept", "application/json"}, wantStatus: "401", wantAuthn: `Bearer realm="www.example.com"`},
 		{name: "xhr without credential gets 401", uri: "/docs/a", headers: []string{"X-Requested-With", "XMLHttpRequest"}, wantStatus: "401"},
 		{name: "public path passes without credential", uri: "/public/logo.png"},
-		{name: "cors preflight goes to the origin", uri: "/docs/a", headers: []string{"Access-Control-Request-Method", "GET", "Origin", "https://app.example.com"}, method: "OPTIONS"},
+		{name: "cors preflight without an S3 origin is an API call", uri: "/docs/a", headers: []string{"Access-Control-Request-Method", "GET", "Origin", "https://app.example.com"}, method: "OPTIONS", wantStatus: "401"},
+		{name: "expired session refreshes for an image too", uri: "/docs/a.png", headers: []string{"Cookie", suitetest.CookieHeader(expiredWithRefresh), "Sec-Fetch-Mode", "no-cors", "Sec-Fetch-Site", "same-origin", "Accept", "image/*"}, wantStatus: "302", wantLoc: "/refreshauth?return="},
+		{name: "expired session refreshes for a same-origin fetch", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(expiredWithRefresh), "Sec-Fetch-Mode", "cors", "Sec-Fetch-Site", "same-origin", "Accept", "*/*"}, wantStatus: "302", wantLoc: "/refreshauth?return="},
+		{name: "expired session, cross-site fetch gets 401", uri: "/docs/a", headers: []string{"Cookie", suitetest.CookieHeader(expiredWithRefresh), "Sec-Fetch-Mode", "cors", "Sec-Fetch-Site", "cross-site"}, wantStatus: "401"},
 		{name: "fetch without credential gets 401", uri: "/docs/a", headers: []string{"Sec-Fetch-Mode", "cors", "Accept", "*/*"}, wantStatus: "401"},
 		{name: "image without credential gets 401", uri: "/docs/a.png", headers: []string{"Accept", "image/avif,image/webp,*/*"}, wantStatus: "401"},
 		{name: "navigation logs in whatever it accepts", uri: "/docs/a", headers: []string{"Sec-Fetch-Mode", "navigate", "Accept", "*/*"}, wantStatus: "302", wantLoc: "https://example.auth"},
@@ -416,5 +419,28 @@ func TestLoginReturnPathIsSafe(t *testing.T) {
 		if err != nil || ls.ReturnTo != want {
 			t.Errorf("%s: return path = %q, %v; want %q", uri, ls.ReturnTo, err, want)
 		}
+	}
+}
+
+// A CORS preflight bound for S3 (which answers it without content) passes
+// without credentials; the deployed shape runs check-auth at origin-request,
+// where the event names the origin.
+func TestPreflightToS3Passes(t *testing.T) {
+	f := newFixture(t, nil)
+	ev := suitetest.Event(t, "origin-request-s3.json", func(r *edge.Request) {
+		r.Method = "OPTIONS"
+		r.URI = "/docs/a"
+		r.Headers.Set("Access-Control-Request-Method", "GET")
+		r.Headers.Set("Origin", "https://app.example.com")
+	})
+	if res := f.handle(t, ev); res.Request == nil {
+		t.Fatalf("preflight to S3 got %s, want it passed to the origin", res.Response.Status)
+	}
+	ev = suitetest.Event(t, "origin-request-s3.json", func(r *edge.Request) {
+		r.URI = "/docs/a"
+		r.Headers.Set("Origin", "https://app.example.com")
+	})
+	if res := f.handle(t, ev); res.Response == nil {
+		t.Fatal("a GET without credentials passed")
 	}
 }
