@@ -180,7 +180,7 @@ func (tp *template) value(v any) (string, bool) {
 // CORS preflight it is passed: an origin-request event carries only what the
 // behavior's policies forward.
 var checkAuthHeaders = []string{
-	"Accept", "Sec-Fetch-Mode", "X-Requested-With",
+	"Accept", "Sec-Fetch-Mode", "Sec-Fetch-Site", "X-Requested-With",
 	"Access-Control-Request-Method", "Access-Control-Request-Headers", "Origin",
 }
 
@@ -561,8 +561,8 @@ func TestTemplateCheckCatches(t *testing.T) {
 		}, "Access-Control-Request-Method does not reach"},
 		{"header in both policies", func(tp *template, _ *config.Config) {
 			h := get(tp.Resources, "CheckAuthCachePolicy", "Properties", "CachePolicyConfig", "ParametersInCacheKeyAndForwardedToOrigin", "HeadersConfig").(map[string]any)
-			h["Headers"] = append(slices.Clone(list(h["Headers"])), "Origin")
-		}, "Origin is in both"},
+			h["Headers"] = append(slices.Clone(list(h["Headers"])), "Accept")
+		}, "Accept is in both"},
 		{"Authorization in origin request policy", func(tp *template, _ *config.Config) {
 			h := get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "HeadersConfig").(map[string]any)
 			h["Headers"] = append(slices.Clone(list(h["Headers"])), "Authorization")
