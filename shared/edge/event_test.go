@@ -272,6 +272,21 @@ func FuzzDecodeEvent(f *testing.F) {
 }
 
 func FuzzParseCookieHeader(f *testing.F) {
+	// Seeds from testdata: every Cookie entry of the sample events.
+	for _, name := range []string{"viewer-request-callback.json", "viewer-request.json"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "events", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		ev, err := edge.DecodeEvent(b)
+		if err != nil {
+			f.Fatal(err)
+		}
+		req, _, _ := ev.Request()
+		for _, v := range req.Headers.Values("cookie") {
+			f.Add(v)
+		}
+	}
 	f.Add("a=b; c=d")
 	f.Add("edgeauth-session=MTcw|abc; theme=dark;;x")
 	f.Add(`q="v"; =; ;`)

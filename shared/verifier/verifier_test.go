@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/internal/testtoken"
 	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
@@ -459,6 +462,18 @@ func FuzzParseBearer(f *testing.F) {
 	for _, s := range []string{"Bearer abc.def.ghi", "bearer  a==", "Basic x", "Bearer", "Bearer a b", "", "Bearer\x00", "Bearer ==="} {
 		f.Add(s)
 	}
+	// Seeds from testdata: the seed event's header and a minted token.
+	b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(f), "testdata", "events", "seed-bearer-viewer-request.json"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	ev, err := edge.DecodeEvent(b)
+	if err != nil {
+		f.Fatal(err)
+	}
+	req, _, _ := ev.Request()
+	f.Add(req.Headers.Get("authorization"))
+	f.Add("Bearer " + testtoken.Keys(f).Sign(f, map[string]any{"sub": "x"}))
 	f.Fuzz(func(t *testing.T, header string) {
 		tok, err := verifier.ParseBearer(header)
 		if err != nil {
