@@ -31,9 +31,6 @@ const (
 	RuntimeAPI = "runtime-api"
 )
 
-// Functions are the suite's function names, as behaviors name them.
-var functions = []string{"check-auth", "parse-callback", "sign-out"}
-
 // Options says what to start. Zero values give `make run`'s demo.
 type Options struct {
 	Root        string        // module root; found from the working directory when empty
@@ -168,7 +165,7 @@ func (env *Env) functions(ctx context.Context, o Options) (map[string]localedge.
 			bin = filepath.Join(o.Root, "bin")
 		}
 		binaries := map[string]string{}
-		for _, f := range functions {
+		for _, f := range []string{"check-auth", "parse-callback", "sign-out"} {
 			p := filepath.Join(bin, f, "bootstrap")
 			if _, err := os.Stat(p); err != nil {
 				return nil, fmt.Errorf("demo: %s: %w (run make build)", p, err)

@@ -195,13 +195,6 @@ func (a *Authorizer) Match(path string) (rule int, public bool) {
 	return -1, false
 }
 
-// Decide judges path for id (nil: anonymous). path is one of the readings
-// [Readings] returns; Decide never percent-decodes (decoding twice would
-// judge a different path than the origin serves).
-func (a *Authorizer) Decide(path string, id *verifier.Identity) Decision {
-	return a.decide(path, id)
-}
-
 // MatchAll is Match over every reading of one request: the first reading's
 // rule, public only if every reading is public.
 func (a *Authorizer) MatchAll(readings []string) (rule int, public bool) {
@@ -223,9 +216,9 @@ func (a *Authorizer) DecideAll(readings []string, id *verifier.Identity) Decisio
 	if len(readings) == 0 {
 		return Decision{Reason: "no path", Rule: -1}
 	}
-	first := a.decide(readings[0], id)
+	first := a.Decide(readings[0], id)
 	for _, p := range readings[1:] {
-		d := a.decide(p, id)
+		d := a.Decide(p, id)
 		if !d.Allow {
 			return d
 		}
@@ -255,7 +248,10 @@ func Readings(uri string) ([]string, error) {
 	return []string{p, s3}, nil
 }
 
-func (a *Authorizer) decide(path string, id *verifier.Identity) Decision {
+// Decide judges path for id (nil: anonymous). path is one of the readings
+// [Readings] returns; Decide never percent-decodes (decoding twice would
+// judge a different path than the origin serves).
+func (a *Authorizer) Decide(path string, id *verifier.Identity) Decision {
 	p := cleanPath(path)
 	for i := range a.rules {
 		r := &a.rules[i]

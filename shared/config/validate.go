@@ -132,9 +132,8 @@ func (c *Config) validate() error {
 	if c.RefreshLifetime < 0 {
 		return bad("refreshLifetime", "must not be negative")
 	}
-	reserved := []string{"response_type", "client_id", "redirect_uri", "state", "nonce", "scope", "code_challenge", "code_challenge_method"}
 	for k := range c.AuthorizeParams {
-		if slices.Contains(reserved, k) {
+		if ReservedAuthorizeParam(k) {
 			return bad("authorizeParams."+k, "is set by the suite and cannot be overridden")
 		}
 	}
@@ -149,6 +148,17 @@ func (c *Config) validate() error {
 		return bad("logLevel", `must be debug, info, warn or error, got %q`, c.LogLevel)
 	}
 	return nil
+}
+
+// ReservedAuthorizeParam reports an authorize parameter the suite sets
+// itself, which authorizeParams may not name.
+func ReservedAuthorizeParam(name string) bool {
+	switch name {
+	case "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+		"code_challenge", "code_challenge_method":
+		return true
+	}
+	return false
 }
 
 func checkURL(field, v string, required bool) error {

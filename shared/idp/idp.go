@@ -54,13 +54,6 @@ const (
 	maxRevokeTimeout = 2 * time.Second
 )
 
-// reserved are the authorize parameters the suite sets itself; ExtraParams
-// may not touch them (config validation says so too; New checks again).
-var reserved = []string{
-	"response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-	"code_challenge", "code_challenge_method",
-}
-
 // Config describes one IdP client.
 type Config struct {
 	// ClientID is the app client id. Required.
@@ -146,7 +139,7 @@ func New(cfg Config) (*Provider, error) {
 		}
 	}
 	for k := range cfg.ExtraParams {
-		if k == "" || slices.Contains(reserved, k) {
+		if k == "" || config.ReservedAuthorizeParam(k) {
 			return nil, fmt.Errorf("idp: extra authorize parameter %q is set by the suite", k)
 		}
 	}
@@ -243,7 +236,7 @@ func NewNonce() string {
 func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) string {
 	opts := make([]oauth2.AuthCodeOption, 0, len(p.extra)+7)
 	for k, v := range p.extra {
-		if !slices.Contains(reserved, k) {
+		if !config.ReservedAuthorizeParam(k) {
 			opts = append(opts, oauth2.SetAuthURLParam(k, v))
 		}
 	}

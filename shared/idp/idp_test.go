@@ -299,7 +299,11 @@ func TestAuthorizeURL(t *testing.T) {
 func TestAuthorizeURLSuiteParamsWin(t *testing.T) {
 	p := newProvider(t, "", "https://idp.example/token", "", 0)
 	p.extra = map[string]string{}
+	reserved := []string{"response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge", "code_challenge_method"}
 	for _, k := range reserved {
+		if !config.ReservedAuthorizeParam(k) {
+			t.Errorf("config.ReservedAuthorizeParam(%q) = false, want true", k)
+		}
 		p.extra[k] = "evil"
 	}
 	u, err := url.Parse(p.AuthorizeURL(testRedirect, "st", "no", testVerifier))

@@ -49,6 +49,20 @@ var (
 	ErrTooLarge = errors.New("session: cookie too large")
 )
 
+// Reason names a read failure for a log line: "missing", "expired",
+// "invalid", or "unreadable" for anything else. It never holds a value.
+func Reason(err error) string {
+	switch {
+	case errors.Is(err, ErrNoSession):
+		return "missing"
+	case errors.Is(err, ErrExpired):
+		return "expired"
+	case errors.Is(err, ErrInvalid):
+		return "invalid"
+	}
+	return "unreadable"
+}
+
 // MaxCookieBytes is the budget for one cookie: name, value and attributes as
 // written in Set-Cookie. Browsers keep at most about this much per cookie.
 const MaxCookieBytes = 4096

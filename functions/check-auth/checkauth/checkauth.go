@@ -208,7 +208,7 @@ func (r *request) browser() edge.Result {
 	}
 	reason := "no session"
 	if !errors.Is(err, session.ErrNoSession) {
-		reason = "session " + sessionReason(err)
+		reason = "session " + session.Reason(err)
 	}
 	if r.looksLikeAPI() {
 		r.logDecision("reject", reason+" (api)", nil)
@@ -340,14 +340,4 @@ func tokenErrorText(err error) string {
 		return "the access token expired"
 	}
 	return "the access token is invalid"
-}
-
-func sessionReason(err error) string {
-	switch {
-	case errors.Is(err, session.ErrExpired):
-		return "expired"
-	case errors.Is(err, session.ErrInvalid):
-		return "invalid"
-	}
-	return "unreadable"
 }

@@ -191,8 +191,12 @@ func TestCheckAuth(t *testing.T) {
 			if tt.wantAuthn != "" && !strings.Contains(r.Headers.Get("www-authenticate"), tt.wantAuthn) {
 				t.Errorf("www-authenticate = %q, want %q", r.Headers.Get("www-authenticate"), tt.wantAuthn)
 			}
-			if r.Headers.Get("authorization") != "" || (tt.headers != nil && tt.headers[0] == "Authorization" && r.Status == "302") {
-				t.Error("an API call was redirected")
+			// An Authorization header makes a request an API call, which is
+			// never redirected, wherever the header stands in the list.
+			for i := 0; i < len(tt.headers); i += 2 {
+				if strings.EqualFold(tt.headers[i], "Authorization") && r.Status == "302" {
+					t.Error("an API call was redirected")
+				}
 			}
 		})
 	}

@@ -139,7 +139,7 @@ func (c *call) parseAuth() edge.Result {
 	}
 	ls, err := c.h.sessions.Login(c.req, state)
 	if err != nil {
-		reason, msg := "login state "+loginReason(err), "This sign-in attempt is unknown or has expired, perhaps because it was already used. Please start again."
+		reason, msg := "login state "+session.Reason(err), "This sign-in attempt is unknown or has expired, perhaps because it was already used. Please start again."
 		var cookies []*http.Cookie
 		if !errors.Is(err, session.ErrNoSession) && !errors.Is(err, session.ErrInvalid) {
 			cookies = append(cookies, c.h.sessions.ExpireLogin(state))
@@ -323,7 +323,7 @@ func (c *call) refreshAuth() edge.Result {
 	}
 	rt, err := c.h.sessions.Refresh(c.req)
 	if err != nil {
-		return restart("refresh cookie " + loginReason(err))
+		return restart("refresh cookie " + session.Reason(err))
 	}
 	tokens, err := c.h.idp.Refresh(c.ctx, rt.RefreshToken)
 	switch {
@@ -376,16 +376,4 @@ func cleanReturn(p string) string {
 		return clean
 	}
 	return "/"
-}
-
-func loginReason(err error) string {
-	switch {
-	case errors.Is(err, session.ErrNoSession):
-		return "missing"
-	case errors.Is(err, session.ErrExpired):
-		return "expired"
-	case errors.Is(err, session.ErrInvalid):
-		return "invalid"
-	}
-	return "unreadable"
 }
