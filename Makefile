@@ -31,11 +31,10 @@ vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
-## test: every test, the browser tests included, then each fuzz target briefly
+## test: every test, the browser tests included; fuzz targets run their seed corpora (make fuzz explores)
 test: dex chromium vet build
 	$(GO) test -race -cover -timeout 30m ./...
 	@if command -v node >/dev/null; then node --test deploy/bridge/*.test.mjs; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
-	@scripts/fuzz.sh $(FUZZTIME)
 
 ## bench: the benchmarks, with allocations
 bench:

@@ -15,12 +15,14 @@ func MatchPattern(pattern, path string) bool {
 	star, mark := -1, 0
 	for s < len(path) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == path[s]):
-			p++
-			s++
+		// The "*" case comes first: a "*" in the pattern is never a literal,
+		// even against a "*" in the path.
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, s
 			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == path[s]):
+			p++
+			s++
 		case star >= 0:
 			p = star + 1
 			mark++
