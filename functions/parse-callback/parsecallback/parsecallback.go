@@ -164,7 +164,7 @@ func (c *call) parseAuth() edge.Result {
 		return c.fail(http.StatusBadGateway, "access token rejected: "+err.Error(), "Sign-in failed",
 			"The identity provider's answer could not be verified.", expireLogin)
 	}
-	cookies, err := c.newSession(id, tokens.RefreshToken, tokens.IDToken, true)
+	cookies, note, err := c.newSession(id, tokens.RefreshToken, tokens.IDToken, true)
 	if err != nil {
 		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
 			"Your account's sign-in data is too large to keep in this browser. Please contact the site's operator.", expireLogin)
@@ -174,7 +174,7 @@ func (c *call) parseAuth() edge.Result {
 	for _, ck := range cookies {
 		resp.SetCookie(ck)
 	}
-	c.logDecision(slog.LevelInfo, "signed-in", "code exchanged", id.Subject)
+	c.logDecision(slog.LevelInfo, "signed-in", "code exchanged"+note, id.Subject)
 	return edge.Respond(resp)
 }
 
@@ -202,8 +202,11 @@ func (c *call) checkAccessToken(raw string, id *verifier.Identity) error {
 }
 
 // newSession builds the session cookie (and, with a refresh token, the
-// refresh cookies) for a verified ID token.
-func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, writeRefresh bool) ([]*http.Cookie, error) {
+// refresh cookies) for a verified ID token. A refresh token too large for a
+// cookie (some IdPs issue multi-kilobyte ones) is not kept: the session then
+// lasts until its expiry, any older refresh cookies are expired with it, and
+// note says so for the log line. Losing silent refresh beats losing the login.
+func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, writeRefresh bool) (cookies []*http.Cookie, note string, err error) {
 	kept := verifier.Identity{Subject: id.Subject, Username: id.Username, Email: id.Email, Groups: id.Groups, Scopes: id.Scopes}
 	for _, name := range c.h.claims {
 		if v := id.Claim(name); v != "" {
@@ -217,19 +220,23 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 	if lt := c.h.cfg.SessionLifetime.Std(); lt > 0 && c.h.now().Add(lt).Before(expiry) {
 		expiry = c.h.now().Add(lt)
 	}
-	sess, err := c.h.sessions.EncodeSession(session.Session{Identity: kept, Expiry: expiry, HasRefresh: refreshToken != ""})
-	if err != nil {
-		return nil, err
-	}
-	cookies := []*http.Cookie{sess}
 	if refreshToken != "" && writeRefresh {
 		rc, err := c.h.sessions.EncodeRefresh(session.Refresh{RefreshToken: refreshToken, IDToken: idToken})
-		if err != nil {
-			return nil, err
+		switch {
+		case errors.Is(err, session.ErrTooLarge):
+			refreshToken, note = "", "; refresh token too large for a cookie, not kept"
+			cookies = append(cookies, c.h.sessions.ExpireRefresh()...)
+		case err != nil:
+			return nil, "", err
+		default:
+			cookies = append(cookies, rc...)
 		}
-		cookies = append(cookies, rc...)
 	}
-	return cookies, nil
+	sess, err := c.h.sessions.EncodeSession(session.Session{Identity: kept, Expiry: expiry, HasRefresh: refreshToken != ""})
+	if err != nil {
+		return nil, "", err
+	}
+	return append([]*http.Cookie{sess}, cookies...), note, nil
 }
 
 // idpError shows the IdP's error, with its description escaped by the page
@@ -357,7 +364,7 @@ func (c *call) refreshAuth() edge.Result {
 	if rotated {
 		refreshToken = tokens.RefreshToken
 	}
-	cookies, err := c.newSession(id, refreshToken, tokens.IDToken, rotated)
+	cookies, note, err := c.newSession(id, refreshToken, tokens.IDToken, rotated)
 	if err != nil {
 		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
 			"Your account's sign-in data is too large to keep in this browser.", signOutCookies()...)
@@ -366,7 +373,7 @@ func (c *call) refreshAuth() edge.Result {
 	for _, ck := range cookies {
 		resp.SetCookie(ck)
 	}
-	c.logDecision(slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated), id.Subject)
+	c.logDecision(slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated)+note, id.Subject)
 	return edge.Respond(resp)
 }
 

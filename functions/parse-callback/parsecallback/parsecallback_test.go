@@ -466,3 +466,54 @@ func TestIdPHangsPastTheDeadline(t *testing.T) {
 		t.Error("answered only after the deadline had passed")
 	}
 }
+
+// A refresh token too large for a cookie must not cost the sign-in: the
+// session is kept without silent refresh, and no refresh cookie survives.
+func TestRefreshTokenTooLargeForACookie(t *testing.T) {
+	huge := strings.Repeat("R", session.MaxCookieBytes)
+	check := func(t *testing.T, f *fixture, r *edge.Response, wantLoc string) {
+		t.Helper()
+		if r.Status != "302" || r.Headers.Get("location") != wantLoc {
+			t.Fatalf("status %s location %q, want 302 to %s (body %.200s)", r.Status, r.Headers.Get("location"), wantLoc, r.Body)
+		}
+		cs := suitetest.SetCookies(t, r)
+		sc := cookieNamed(cs, "auth-session", "/")
+		if sc == nil || sc.MaxAge < 0 {
+			t.Fatalf("no new session cookie: %v", r.Headers.Values("set-cookie"))
+		}
+		req, _, _ := suitetest.Request(t, "/docs", "Cookie", suitetest.CookieHeader(sc)).Request()
+		if sess, err := f.sessions.Session(req); err != nil || sess.HasRefresh || sess.Identity.Subject != sub {
+			t.Errorf("session = %+v, %v; want one without refresh", sess, err)
+		}
+		for _, p := range []string{f.cfg.Paths.RefreshAuth, f.cfg.Paths.SignOut} {
+			if rc := cookieNamed(cs, "auth-refresh", p); rc == nil || rc.MaxAge >= 0 {
+				t.Errorf("refresh cookie for %s = %+v, want it expired", p, rc)
+			}
+		}
+		if !strings.Contains(f.logs.String(), "refresh token too large for a cookie") {
+			t.Errorf("log does not say why the refresh token was dropped: %s", f.logs)
+		}
+		if strings.Contains(f.logs.String(), huge[:64]) {
+			t.Error("the refresh token reached the logs")
+		}
+	}
+	t.Run("sign-in", func(t *testing.T) {
+		f := newFixture(t)
+		state, lc := f.login(t, session.LoginState{Nonce: "n-1", Verifier: strings.Repeat("v", 43), ReturnTo: "/docs", Created: f.now})
+		f.idp.answer = func(w http.ResponseWriter, _ url.Values) {
+			tokens(w, map[string]any{"id_token": f.idToken(t, "n-1", nil), "access_token": "opaque", "refresh_token": huge})
+		}
+		check(t, f, f.handle(t, suitetest.Request(t, "/parseauth?code=c&state="+state, "Cookie", suitetest.CookieHeader(lc))), "/docs")
+	})
+	t.Run("rotation on refresh", func(t *testing.T) {
+		f := newFixture(t)
+		f.idp.answer = func(w http.ResponseWriter, _ url.Values) {
+			tokens(w, map[string]any{"id_token": f.idToken(t, "", nil), "access_token": "opaque", "refresh_token": huge})
+		}
+		ret, err := f.sessions.SignReturn("/docs?a=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(t, f, f.handle(t, suitetest.Request(t, "/refreshauth?return="+url.QueryEscape(ret), "Cookie", f.refreshCookies(t, true))), "/docs?a=1")
+	})
+}
