@@ -41,7 +41,7 @@ type idpServer struct {
 	auth     []string
 }
 
-func newIDP(t *testing.T) *idpServer {
+func newIDP(t testing.TB) *idpServer {
 	s := &idpServer{}
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := r.ParseForm(); err != nil {
@@ -76,7 +76,7 @@ type fixture struct {
 	now      time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	idp := newIDP(t)
 	cfg := suitetest.Config(t, "oidc.json", func(m map[string]any) {
@@ -102,7 +102,7 @@ func newFixture(t *testing.T) *fixture {
 }
 
 // login starts an attempt as check-auth would and returns its state and cookie.
-func (f *fixture) login(t *testing.T, ls session.LoginState) (string, *http.Cookie) {
+func (f *fixture) login(t testing.TB, ls session.LoginState) (string, *http.Cookie) {
 	t.Helper()
 	req, _, _ := suitetest.Request(t, "/x").Request()
 	id, cookies, err := f.sessions.NewLogin(req, ls)
@@ -112,7 +112,7 @@ func (f *fixture) login(t *testing.T, ls session.LoginState) (string, *http.Cook
 	return id, cookies[0]
 }
 
-func (f *fixture) idToken(t *testing.T, nonce string, groups []string) string {
+func (f *fixture) idToken(t testing.TB, nonce string, groups []string) string {
 	return f.mint.Sign(t, testtoken.OIDCID(issuer, clientID, sub, nonce, groups, f.now.Add(time.Hour)))
 }
 
@@ -319,7 +319,7 @@ func TestParseAuthReturnPath(t *testing.T) {
 	}
 }
 
-func (f *fixture) refreshCookies(t *testing.T, sessExpired bool) string {
+func (f *fixture) refreshCookies(t testing.TB, sessExpired bool) string {
 	t.Helper()
 	exp := f.now.Add(time.Hour)
 	if sessExpired {

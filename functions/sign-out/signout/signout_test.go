@@ -30,7 +30,7 @@ type revokeServer struct {
 	block  bool
 }
 
-func newRevokeServer(t *testing.T) *revokeServer {
+func newRevokeServer(t testing.TB) *revokeServer {
 	s := &revokeServer{status: 200}
 	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/oauth2/revoke" && r.URL.Path != "/revoke" {
@@ -60,7 +60,7 @@ type fixture struct {
 	logs     *bytes.Buffer
 }
 
-func newFixture(t *testing.T, name string, edit func(m map[string]any, srvHost string)) *fixture {
+func newFixture(t testing.TB, name string, edit func(m map[string]any, srvHost string)) *fixture {
 	t.Helper()
 	srv := newRevokeServer(t)
 	host := strings.TrimPrefix(srv.URL, "https://")
@@ -89,7 +89,7 @@ func cognitoAt(m map[string]any, host string) {
 
 // signedIn returns the Cookie header of a signed-in browser with a refresh
 // token and one pending login attempt.
-func (f *fixture) signedIn(t *testing.T) (string, string) {
+func (f *fixture) signedIn(t testing.TB) (string, string) {
 	t.Helper()
 	sc, err := f.sessions.EncodeSession(session.Session{Identity: verifier.Identity{Subject: "u1"}, Expiry: suitetest.Now.Add(time.Hour), HasRefresh: true})
 	if err != nil {
