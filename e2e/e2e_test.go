@@ -500,6 +500,41 @@ func TestDeployedShape(t *testing.T) {
 	t.Run("bob gets 403 on admin, no loop", func(t *testing.T) { forbidden(t, e) })
 	t.Run("api client with bearer token", func(t *testing.T) { bearer(t, e) })
 	t.Run("sign-out", func(t *testing.T) { signOut(t, e) })
+	t.Run("a page is cached for its session only", func(t *testing.T) { cachedPerSession(t, e) })
+}
+
+// cachedPerSession: the page a browser loaded in the deployed shape is
+// served from the edge's cache to a request with that browser's session
+// cookie, and to nothing else.
+func cachedPerSession(t *testing.T, e *env) {
+	ctx := browser.New(t)
+	login(t, ctx, e, "/docs/", bob())
+	sc := cookies(t, ctx, e.URL)["edgeauth-session|/"]
+	if sc == nil {
+		t.Fatal("no session cookie after login")
+	}
+	get := func(header ...string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", e.URL+"/docs/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := apiClient().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("X-Cache")
+	}
+	if code, xcache := get("Cookie", sc.Name+"="+sc.Value); code != 200 || xcache != "Hit from cloudfront" {
+		t.Errorf("with bob's session: %d, X-Cache %q; want the page bob's browser loaded, from the cache", code, xcache)
+	}
+	if code, xcache := get("Accept", "text/html"); code != 302 || xcache == "Hit from cloudfront" {
+		t.Errorf("without a session: %d, X-Cache %q; want the login redirect", code, xcache)
+	}
 }
 
 // TestSessionRefresh: with a short ID token lifetime the session expires and

@@ -73,6 +73,14 @@ type Behavior struct {
 	// ForwardQuery forwards the viewer's query string; true when left out.
 	// False gives the event, and the origin, an empty querystring.
 	ForwardQuery *bool `json:"forwardQuery,omitempty"`
+
+	// Cache is the behavior's cache policy; left out, nothing is cached.
+	// At an origin-request behavior the cache is looked up before the
+	// function runs, so a hit never reaches it, and a generated response is
+	// cached like the origin's by its Cache-Control; at a viewer-request
+	// behavior the function runs first, and the key is computed from the
+	// request it returns.
+	Cache *CachePolicy `json:"cache,omitempty"`
 }
 
 // forwardsQuery reports whether the behavior forwards the query string.
@@ -256,6 +264,11 @@ func (c *Config) Validate() error {
 		}
 		if err := c.checkPolicy(field, &b); err != nil {
 			return err
+		}
+		if b.Cache != nil {
+			if err := b.Cache.validate(field + ".cache"); err != nil {
+				return err
+			}
 		}
 	}
 	return c.Origin.validate()

@@ -73,9 +73,26 @@
 // The suite's PLATFORM notes say 500 for a function error; the official page
 // wins, as those notes ask.
 //
+// # The cache
+//
+// A behavior with a cache policy ([CachePolicy]: key headers, cookies and
+// query, min/default/max TTL) caches GET answers as CloudFront does: keyed
+// on the path, the query when the policy says so, and the named headers and
+// cookies (never the viewer's Host); kept for the answer's s-maxage, max-age
+// or Expires clamped to the policy's TTLs, for the default TTL when it says
+// nothing, and not at all for no-store, no-cache or private with a zero
+// minimum TTL. 200, 203, 410 and redirects are cached (307 and 308 only with
+// Cache-Control); error statuses are not. At an origin-request behavior the
+// cache comes first, so a hit never runs the function, and a generated
+// response is cached like the origin's: the suite's carry no-store. At a
+// viewer-request behavior the function runs on every request and the cache
+// sees the request it returns. A hit says "X-Cache: Hit from cloudfront"
+// and Age, and logs the decision "hit". Without a policy nothing is cached,
+// as with CloudFront's managed CachingDisabled.
+//
 // # What it does not do
 //
-// It has no cache, no origin-response or viewer-response triggers, does not
+// It has no origin-response or viewer-response triggers, does not
 // act on changes a function makes to the origin object, and cannot keep the
 // case of header names as the viewer sent them (Go's HTTP server
 // canonicalizes them; the event's key is the canonical form).

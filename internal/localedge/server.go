@@ -25,6 +25,7 @@ const (
 	DecisionPass      = "pass"      // the request went on to the origin
 	DecisionGenerated = "generated" // the function answered
 	DecisionError     = "error"     // the edge answered 5xx for a broken rule
+	DecisionHit       = "hit"       // served from the cache; an origin-request function did not run
 )
 
 // Option adjusts a Server built by New.
@@ -48,6 +49,7 @@ type Server struct {
 	transport http.RoundTripper
 	upstream  *url.URL
 	origin    http.Handler
+	cache     *cache
 }
 
 // New checks cfg (defaults applied to a copy) and that every behavior's
@@ -64,6 +66,9 @@ func New(cfg *Config, funcs map[string]Function, logger *slog.Logger, opts ...Op
 	}
 	for i, b := range c.Behaviors {
 		c.Behaviors[i].PathPattern = normalizePattern(b.PathPattern)
+		if b.EventType == OriginRequest && b.Cache != nil {
+			c.Behaviors[i] = withCacheKeyForwarded(b)
+		}
 		if b.Function == "" {
 			continue
 		}
@@ -81,6 +86,7 @@ func New(cfg *Config, funcs map[string]Function, logger *slog.Logger, opts ...Op
 		log:       logger,
 		now:       time.Now,
 		transport: http.DefaultTransport,
+		cache:     newCache(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -165,9 +171,21 @@ func (s *Server) match(path string) Behavior {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, b Behavior, reqID string, out *outcome) {
 	sent := s.buildRequest(r, &b)
 	if b.Function == "" {
-		s.forward(w, r, sent, out)
+		s.cached(w, r, &b, sent, out, func(w http.ResponseWriter) { s.forward(w, r, sent, out) })
 		return
 	}
+	if b.EventType == OriginRequest {
+		// CloudFront looks in its cache before an origin-request function:
+		// a hit never reaches the function.
+		s.cached(w, r, &b, sent, out, func(w http.ResponseWriter) { s.run(w, r, b, sent, reqID, out) })
+		return
+	}
+	s.run(w, r, b, sent, reqID, out)
+}
+
+// run invokes the behavior's function on sent and writes what it decides:
+// its generated response, or the origin's answer to the request it returns.
+func (s *Server) run(w http.ResponseWriter, r *http.Request, b Behavior, sent *edge.Request, reqID string, out *outcome) {
 	res, err := s.invoke(r.Context(), s.funcs[b.Function], b, sent, reqID)
 	if err != nil {
 		s.fail(w, out, reqID, err)
@@ -187,7 +205,49 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, b Behavior, reqID
 		s.fail(w, out, reqID, err)
 		return
 	}
+	if b.EventType == ViewerRequest {
+		// After a viewer-request function, the cache sees the request the
+		// function returned.
+		s.cached(w, r, &b, res.Request, out, func(w http.ResponseWriter) { s.forward(w, r, res.Request, out) })
+		return
+	}
 	s.forward(w, r, res.Request, out)
+}
+
+// cached serves req from the behavior's cache when it can, and otherwise
+// writes through fill, keeping a cacheable GET answer for the policy's TTL.
+// Only GET and HEAD use the cache (CloudFront's CachedMethods); a HEAD is
+// served from a GET's entry but never stores one.
+func (s *Server) cached(w http.ResponseWriter, r *http.Request, b *Behavior, req *edge.Request, out *outcome, fill func(http.ResponseWriter)) {
+	p := b.Cache
+	if p == nil || (req.Method != http.MethodGet && req.Method != http.MethodHead) {
+		fill(w)
+		return
+	}
+	k := p.key(b.PathPattern, req)
+	if e := s.cache.get(k, s.now()); e != nil {
+		out.decision = DecisionHit
+		serveHit(w, r, e, s.now())
+		return
+	}
+	if req.Method != http.MethodGet {
+		fill(w)
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	fill(rec)
+	if out.decision == DecisionError {
+		return
+	}
+	e := rec.entry(k)
+	if e == nil {
+		return
+	}
+	now := s.now()
+	if ttl := p.ttl(e.status, e.header, now); ttl > 0 {
+		e.stored, e.expires = now, now.Add(ttl)
+		s.cache.put(e, now)
+	}
 }
 
 // invoke runs f within the behavior's time limit. The event and the result
