@@ -49,6 +49,9 @@ func TestLocalEdgeComparisonCatches(t *testing.T) {
 			c.Behaviors[3].ForwardHeaders = append(c.Behaviors[3].ForwardHeaders, "User-Agent")
 		}, "forwards headers"},
 		{"missing behavior", func(c *localedge.Config) { c.Behaviors = c.Behaviors[1:] }, "no behavior"},
+		{"attempts index not forwarded", func(c *localedge.Config) {
+			c.Behaviors[3].ForwardCookies = localedge.CookieForwarding{Names: []string{}}
+		}, "forwards cookies"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -156,9 +159,21 @@ func compareForwarding(tp *template, pattern string, b localedge.Behavior, id an
 	if got, want := b.ForwardHeaders, tp.values(get(orp, "HeadersConfig", "Headers")); !sameSet(got, want) {
 		add("%s: forwards headers %q, the template's policy %q", pattern, got, want)
 	}
-	switch cb := str(get(orp, "CookiesConfig", "CookieBehavior")); {
-	case cb == "all" && !b.ForwardCookies.All, cb == "none" && (b.ForwardCookies.All || len(b.ForwardCookies.Names) > 0):
-		add("%s: forwards cookies %+v, the template's policy %q", pattern, b.ForwardCookies, cb)
+	switch cb := str(get(orp, "CookiesConfig", "CookieBehavior")); cb {
+	case "all":
+		if !b.ForwardCookies.All {
+			add("%s: forwards cookies %+v, the template's policy all", pattern, b.ForwardCookies)
+		}
+	case "none":
+		if b.ForwardCookies.All || len(b.ForwardCookies.Names) > 0 {
+			add("%s: forwards cookies %+v, the template's policy none", pattern, b.ForwardCookies)
+		}
+	case "whitelist":
+		if want := tp.values(get(orp, "CookiesConfig", "Cookies")); b.ForwardCookies.All || !sameSet(b.ForwardCookies.Names, want) {
+			add("%s: forwards cookies %+v, the template's policy %q", pattern, b.ForwardCookies, want)
+		}
+	default:
+		add("%s: the template's cookie behavior %q is not modelled", pattern, cb)
 	}
 	forwardsQuery := b.ForwardQuery == nil || *b.ForwardQuery
 	if want := str(get(orp, "QueryStringsConfig", "QueryStringBehavior")) == "all"; forwardsQuery != want {

@@ -353,7 +353,7 @@ func (tp *template) check(cfg *config.Config) []string {
 	if get(key, "HeadersConfig", "HeaderBehavior") != "whitelist" || !hasAuth {
 		bad("default cache key headers lack Authorization")
 	}
-	tp.checkDefaultForwarding(def, key, session, bad)
+	tp.checkDefaultForwarding(def, key, session, cfg.Cookies.Prefix+"-attempts", bad)
 
 	maxTTL, ok := tp.value(get(cc, "MaxTTL"))
 	n, err := strconv.Atoi(maxTTL)
@@ -435,7 +435,7 @@ func (tp *template) check(cfg *config.Config) []string {
 // origin request policy's, and nothing else. It needs the headers it decides
 // on, the session cookie and the query string; each value is named in one
 // policy only, and the origin request policy never names Authorization.
-func (tp *template) checkDefaultForwarding(def, key any, session string, bad func(string, ...any)) {
+func (tp *template) checkDefaultForwarding(def, key any, session, attempts string, bad func(string, ...any)) {
 	forwarded := map[string]string{} // lower-case header -> which policy
 	for _, h := range list(get(key, "HeadersConfig", "Headers")) {
 		forwarded[strings.ToLower(str(h))] = "cache policy"
@@ -472,16 +472,28 @@ func (tp *template) checkDefaultForwarding(def, key any, session string, bad fun
 		}
 	}
 
+	orpCookies := map[string]bool{}
 	switch cb := get(c, "CookiesConfig", "CookieBehavior"); cb {
 	case "none":
 	case "whitelist":
 		for _, ck := range list(get(c, "CookiesConfig", "Cookies")) {
-			if v, _ := tp.value(ck); keyCookies[v] {
+			v, _ := tp.value(ck)
+			if keyCookies[v] {
 				bad("default behavior: cookie %s is in both the cache policy and the origin request policy", v)
 			}
+			orpCookies[v] = true
 		}
 	default:
 		bad("default behavior: origin request policy CookieBehavior %v, want none or a whitelist", cb)
+	}
+	// The login-attempts index must reach check-auth, or the cap on
+	// pending logins cannot act; in the cache key it would only split the
+	// cache.
+	switch {
+	case keyCookies[attempts]:
+		bad("default behavior: the attempts index %s is in the cache key", attempts)
+	case !orpCookies[attempts]:
+		bad("default behavior: the attempts index %s does not reach check-auth (the login cap cannot act)", attempts)
 	}
 	if !keyCookies[session] {
 		bad("default behavior: the session cookie %s does not reach check-auth", session)
@@ -571,6 +583,10 @@ func TestTemplateCheckCatches(t *testing.T) {
 			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["CookiesConfig"] =
 				map[string]any{"CookieBehavior": "whitelist", "Cookies": []any{map[string]any{"Fn::Sub": "${CookiePrefix}-session"}}}
 		}, "cookie edgeauth-session is in both"},
+		{"attempts index not forwarded", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["CookiesConfig"] =
+				map[string]any{"CookieBehavior": "none"}
+		}, "the attempts index edgeauth-attempts does not reach check-auth"},
 		{"query strings in both policies", func(tp *template, _ *config.Config) {
 			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "QueryStringsConfig").(map[string]any)["QueryStringBehavior"] = "all"
 		}, "query strings are in the cache key and again"},

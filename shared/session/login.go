@@ -1,7 +1,6 @@
 package session
 
 import (
-	"cmp"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -41,13 +40,14 @@ const attemptIDLen = 22
 //
 // A ReturnTo too long to fit is cut to its path, then to "/".
 //
-// When req already holds MaxAttempts or more login cookies, the returned
-// cookies also expire the oldest (and any that no longer decode), keeping
-// MaxAttempts in all. Browsers send these cookies only on requests under
-// ParseAuthPath, so elsewhere the cap is the TTL alone. A zero Created is
-// set to now. The login state is never compressed: ReturnTo is chosen by
-// whoever links to the site, and mixing it with the secrets under
-// compression could leak them through the cookie's length.
+// The returned cookies also keep the attempts cap: the attempts index
+// (see [Store.Attempts]) gains the new attempt, and when it then lists more
+// than MaxAttempts, the oldest attempts' cookies are expired by name. The
+// login cookies themselves never reach check-auth (their Path is
+// ParseAuthPath); the index, at Path=/, does. A zero Created is set to now.
+// The login state is never compressed: ReturnTo is chosen by whoever links
+// to the site, and mixing it with the secrets under compression could leak
+// them through the cookie's length.
 func (s *Store) NewLogin(req *edge.Request, ls LoginState) (string, []*http.Cookie, error) {
 	if ls.Nonce == "" || ls.Verifier == "" {
 		return "", nil, errors.New("session: new login: nonce and verifier are required")
@@ -83,43 +83,91 @@ func (s *Store) NewLogin(req *edge.Request, ls LoginState) (string, []*http.Cook
 	if err != nil {
 		return "", nil, err
 	}
-	return id, append([]*http.Cookie{c}, s.capLogins(req)...), nil
+	pending := append(s.Attempts(req), Attempt{ID: id, Created: time.Unix(w.Created, 0).UTC()})
+	out := []*http.Cookie{c}
+	if extra := len(pending) - s.cfg.MaxAttempts; extra > 0 {
+		for _, a := range pending[:extra] {
+			out = append(out, s.ExpireLogin(a.ID))
+		}
+		pending = pending[extra:]
+	}
+	idx, err := s.attemptsCookie(pending)
+	if err != nil {
+		return "", nil, err
+	}
+	return id, append(out, idx), nil
 }
 
-// capLogins returns cookies expiring the request's login cookies beyond
-// MaxAttempts-1, oldest first, so that with a new one there are MaxAttempts.
-func (s *Store) capLogins(req *edge.Request) []*http.Cookie {
-	type attempt struct {
-		id      string
-		created int64 // 0: does not decode or expired, goes first
+// Attempt is one pending login attempt in the attempts index.
+type Attempt struct {
+	ID      string
+	Created time.Time
+}
+
+// attemptsWire is the index: [id, created unix] pairs, oldest first.
+type attemptsWire [][2]any
+
+// Attempts returns the pending login attempts the request's attempts index
+// lists, oldest first, without those past LoginStateTTL. The index is a
+// signed cookie at Path=/ (<prefix>-attempts) that only bounds how many
+// login cookies a browser keeps; a missing, tampered or malformed one reads
+// as empty and never blocks a login.
+func (s *Store) Attempts(req *edge.Request) []Attempt {
+	ttl := s.cfg.LoginStateTTL
+	w, err := decodeCookie(s, req, s.signed, s.attemptsName, func(*attemptsWire, time.Time) error { return nil })
+	if err != nil {
+		return nil
 	}
-	var attempts []attempt
+	now := s.cfg.Now()
+	var out []Attempt
 	seen := map[string]bool{}
-	for _, c := range req.Cookies() {
-		id, ok := strings.CutPrefix(c.Name, s.loginPrefix)
-		if !ok || seen[id] || validAttemptID(id) != nil {
+	for _, pair := range w {
+		id, _ := pair[0].(string)
+		created, _ := pair[1].(float64)
+		if validAttemptID(id) != nil || seen[id] || created <= 0 || created > 1<<40 {
+			continue
+		}
+		t := time.Unix(int64(created), 0).UTC()
+		if !now.Before(t.Add(ttl)) {
 			continue
 		}
 		seen[id] = true
-		attempts = append(attempts, attempt{id: id})
+		out = append(out, Attempt{ID: id, Created: t})
 	}
-	if len(attempts) < s.cfg.MaxAttempts {
-		return nil
-	}
-	for i := range attempts {
-		if ls, err := s.Login(req, attempts[i].id); err == nil {
-			attempts[i].created = ls.Created.Unix()
-		}
-	}
-	slices.SortStableFunc(attempts, func(a, b attempt) int { return cmp.Compare(a.created, b.created) })
-	var out []*http.Cookie
-	for i, a := range attempts {
-		if a.created != 0 && len(attempts)-i < s.cfg.MaxAttempts {
-			break
-		}
-		out = append(out, s.ExpireLogin(a.id))
-	}
+	slices.SortStableFunc(out, func(a, b Attempt) int { return a.Created.Compare(b.Created) })
 	return out
+}
+
+// FinishLogin returns the attempts index without attemptID: what a callback
+// sends once the attempt is over, whatever its outcome. An index left empty
+// is expired.
+func (s *Store) FinishLogin(req *edge.Request, attemptID string) *http.Cookie {
+	pending := slices.DeleteFunc(s.Attempts(req), func(a Attempt) bool { return a.ID == attemptID })
+	c, err := s.attemptsCookie(pending)
+	if err != nil {
+		return s.expired(s.attemptsName, "/", s.loginSameSite)
+	}
+	return c
+}
+
+// attemptsCookie encodes the index, or expires it when pending is empty.
+// It lives as long as its newest attempt.
+func (s *Store) attemptsCookie(pending []Attempt) (*http.Cookie, error) {
+	if len(pending) == 0 {
+		return s.expired(s.attemptsName, "/", s.loginSameSite), nil
+	}
+	w := make(attemptsWire, len(pending))
+	newest := pending[0].Created
+	for i, a := range pending {
+		w[i] = [2]any{a.ID, a.Created.Unix()}
+		if a.Created.After(newest) {
+			newest = a.Created
+		}
+	}
+	ttl := newest.Add(s.cfg.LoginStateTTL).Sub(s.cfg.Now())
+	return s.encodeValue(s.signed, s.attemptsName, w, false, func(v string) *http.Cookie {
+		return s.cookie(s.attemptsName, v, "/", ttl, s.loginSameSite)
+	})
 }
 
 // Login reads the cookie of the attempt named by attemptID (the state the
@@ -175,17 +223,26 @@ func (s *Store) ExpireLogin(attemptID string) *http.Cookie {
 }
 
 // ExpireAll returns cookies that delete the session cookie, both refresh
-// cookies and every login-state cookie req carries: what sign-out sends.
+// cookies, the attempts index, and every login-state cookie that req
+// carries or the index lists (sign-out sees no login cookie itself: they
+// live under ParseAuthPath): what sign-out sends.
 func (s *Store) ExpireAll(req *edge.Request) []*http.Cookie {
 	out := append([]*http.Cookie{s.ExpireSession()}, s.ExpireRefresh()...)
+	out = append(out, s.expired(s.attemptsName, "/", s.loginSameSite))
 	seen := map[string]bool{}
-	for _, c := range req.Cookies() {
-		id, ok := strings.CutPrefix(c.Name, s.loginPrefix)
-		if !ok || seen[id] || validAttemptID(id) != nil {
-			continue
+	expire := func(id string) {
+		if !seen[id] && validAttemptID(id) == nil {
+			seen[id] = true
+			out = append(out, s.ExpireLogin(id))
 		}
-		seen[id] = true
-		out = append(out, s.ExpireLogin(id))
+	}
+	for _, c := range req.Cookies() {
+		if id, ok := strings.CutPrefix(c.Name, s.loginPrefix); ok {
+			expire(id)
+		}
+	}
+	for _, a := range s.Attempts(req) {
+		expire(a.ID)
 	}
 	return out
 }

@@ -407,12 +407,15 @@ func TestLogin(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewLogin: %v", err)
 	}
-	if validAttemptID(id) != nil || len(cookies) != 1 {
-		t.Fatalf("NewLogin() = %q, %d cookies", id, len(cookies))
+	if validAttemptID(id) != nil || len(cookies) != 2 {
+		t.Fatalf("NewLogin() = %q, %d cookies, want the login cookie and the attempts index", id, len(cookies))
 	}
 	c := cookies[0]
 	if c.Name != "edgeauth-login-"+id || c.Path != "/parseauth" || c.MaxAge != 600 || !c.HttpOnly || !c.Secure {
 		t.Errorf("login cookie = %s", c)
+	}
+	if idx := cookies[1]; idx.Name != "edgeauth-attempts" || idx.Path != "/" || idx.MaxAge != 600 || !idx.HttpOnly || !idx.Secure {
+		t.Errorf("attempts index = %s", idx)
 	}
 	id2, cookies2, err := s.NewLogin(request(), LoginState{Nonce: "nonce-2", Verifier: "verifier-2", ReturnTo: "/"})
 	if err != nil || id2 == id {
@@ -467,43 +470,96 @@ func TestNewLoginRejects(t *testing.T) {
 	}
 }
 
+// named returns the cookie called name among cs, or nil.
+func named(cs []*http.Cookie, name string) *http.Cookie {
+	for _, c := range cs {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// The cap works from the attempts index alone, as at check-auth, which
+// never sees the login cookies (their Path is /parseauth).
 func TestNewLoginCapsAttempts(t *testing.T) {
 	clk := &clock{t0}
 	s := newStore(t, clk)
-	var held []*http.Cookie
+	var index *http.Cookie
 	var ids []string
-	for i := range 5 {
-		clk.t = t0.Add(time.Duration(i) * time.Minute)
+	start := func(i int) []*http.Cookie {
+		t.Helper()
+		var held []*http.Cookie
+		if index != nil {
+			held = append(held, index)
+		}
 		id, cs, err := s.NewLogin(request(held...), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(cs) != 1 {
-			t.Fatalf("attempt %d expired %d cookies, want none below the cap", i, len(cs)-1)
-		}
 		ids = append(ids, id)
-		held = append(held, cs[0])
+		if index = named(cs, "edgeauth-attempts"); index == nil || index.MaxAge <= 0 {
+			t.Fatalf("attempt %d: no live attempts index in %v", i, cs)
+		}
+		var expired []*http.Cookie
+		for _, c := range cs {
+			if c.MaxAge < 0 {
+				expired = append(expired, c)
+			}
+		}
+		return expired
 	}
-	// Reverse the order, so the cap cannot rely on the header's order.
-	for i, j := 0, len(held)-1; i < j; i, j = i+1, j-1 {
-		held[i], held[j] = held[j], held[i]
+	for i := range 5 {
+		clk.t = t0.Add(time.Duration(i) * time.Minute)
+		if expired := start(i); len(expired) != 0 {
+			t.Fatalf("attempt %d expired %v, want nothing below the cap", i, expired)
+		}
 	}
-	junk := &http.Cookie{Name: s.LoginName(strings.Repeat("B", 21) + "A"), Value: "junk"}
-	clk.t = t0.Add(6 * time.Minute)
-	_, cs, err := s.NewLogin(request(append(held, junk)...), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"})
+	clk.t = t0.Add(5 * time.Minute)
+	expired := start(5)
+	if len(expired) != 1 || expired[0].Name != s.LoginName(ids[0]) || expired[0].Path != "/parseauth" {
+		t.Fatalf("sixth attempt expired %v, want the oldest attempt's cookie at /parseauth", expired)
+	}
+	got := s.Attempts(request(index))
+	if len(got) != 5 || got[0].ID != ids[1] || got[4].ID != ids[5] {
+		t.Errorf("index after the cap = %v, want attempts 1-5", got)
+	}
+	// Attempts past the TTL leave the index without being expired: their
+	// cookies are gone already.
+	clk.t = t0.Add(5*time.Minute + DefaultLoginStateTTL)
+	if got := s.Attempts(request(index)); len(got) != 0 {
+		t.Errorf("index after the TTL = %v, want empty", got)
+	}
+	// A tampered index reads as empty and never blocks a login.
+	clk.t = t0
+	bad := &http.Cookie{Name: index.Name, Value: flip(index.Value, 12)}
+	if got := s.Attempts(request(bad)); got != nil {
+		t.Errorf("tampered index = %v", got)
+	}
+	if _, cs, err := s.NewLogin(request(bad), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"}); err != nil || len(cs) != 2 {
+		t.Errorf("login with a tampered index: %d cookies, %v", len(cs), err)
+	}
+}
+
+func TestFinishLogin(t *testing.T) {
+	s := newStore(t, &clock{t0})
+	id1, cs, err := s.NewLogin(request(), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var expired []string
-	for _, c := range cs[1:] {
-		if c.MaxAge >= 0 || c.Path != "/parseauth" {
-			t.Errorf("cap cookie = %s, want an expiring /parseauth cookie", c)
-		}
-		expired = append(expired, c.Name)
+	id2, cs, err := s.NewLogin(request(named(cs, "edgeauth-attempts")), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := []string{junk.Name, s.LoginName(ids[0])}
-	if strings.Join(expired, " ") != strings.Join(want, " ") {
-		t.Errorf("expired %v, want %v (junk, then the oldest)", expired, want)
+	idx := s.FinishLogin(request(named(cs, "edgeauth-attempts")), id1)
+	if got := s.Attempts(request(idx)); len(got) != 1 || got[0].ID != id2 || idx.MaxAge <= 0 {
+		t.Fatalf("after finishing the first attempt: %v (%s)", got, idx)
+	}
+	if last := s.FinishLogin(request(idx), id2); last.MaxAge >= 0 || last.Path != "/" {
+		t.Errorf("an empty index is %s, want it expired", last)
+	}
+	if none := s.FinishLogin(request(), id2); none.MaxAge >= 0 {
+		t.Errorf("without an index: %s, want an expiry", none)
 	}
 }
 
@@ -513,7 +569,13 @@ func TestExpireAllAndSuiteCookies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := request(cs[0], &http.Cookie{Name: "theme", Value: "dark"}, &http.Cookie{Name: "edgeauth-session", Value: "x"})
+	// A second attempt that only the index names, as at sign-out, which
+	// sees no login cookie.
+	id2, cs2, err := s.NewLogin(request(cs[1]), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := request(cs[0], &http.Cookie{Name: "theme", Value: "dark"}, &http.Cookie{Name: "edgeauth-session", Value: "x"}, named(cs2, "edgeauth-attempts"))
 	out := s.ExpireAll(req)
 	var got []string
 	for _, c := range out {
@@ -522,12 +584,13 @@ func TestExpireAllAndSuiteCookies(t *testing.T) {
 		}
 		got = append(got, c.Name+" "+c.Path)
 	}
-	want := []string{"edgeauth-session /", "edgeauth-refresh /refreshauth", "edgeauth-refresh /signout", "edgeauth-login-" + id + " /parseauth"}
+	want := []string{"edgeauth-session /", "edgeauth-refresh /refreshauth", "edgeauth-refresh /signout", "edgeauth-attempts /",
+		"edgeauth-login-" + id + " /parseauth", "edgeauth-login-" + id2 + " /parseauth"}
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("ExpireAll() = %v, want %v", got, want)
 	}
 	for name, want := range map[string]bool{
-		"edgeauth-session": true, "edgeauth-refresh": true, "edgeauth-login-" + id: true,
+		"edgeauth-session": true, "edgeauth-refresh": true, "edgeauth-login-" + id: true, "edgeauth-attempts": true,
 		"theme": false, "edgeauth-sessionx": false, "other-session": false, "edgeauth": false,
 	} {
 		if got := s.IsSuiteCookie(name); got != want {
@@ -834,6 +897,40 @@ func FuzzLogin(f *testing.F) {
 		}
 		if state == id && value == cookies[0].Value && err != nil {
 			t.Fatalf("the real pair did not decode: %v", err)
+		}
+	})
+}
+
+// FuzzAttempts signs arbitrary payloads as the attempts index (so the fuzzer
+// reaches the JSON reading behind the MAC) and checks that Attempts keeps
+// only well-formed, unique, live attempts, oldest first, whatever the index
+// holds.
+func FuzzAttempts(f *testing.F) {
+	clk := &clock{t0}
+	s := newStore(f, clk)
+	f.Add([]byte(`[["AAAAAAAAAAAAAAAAAAAAAA",1767268800]]`))
+	f.Add([]byte(`[["AAAAAAAAAAAAAAAAAAAAAA",1767268800],["AAAAAAAAAAAAAAAAAAAAAA",1767268801],["x",1]]`))
+	f.Add([]byte(`[[1,"a"],null,[],{"a":1}]`))
+	f.Add([]byte(`{"n":"x"}`))
+	f.Add([]byte(`[["BBBBBBBBBBBBBBBBBBBBBA",9e300],["CCCCCCCCCCCCCCCCCCCCCA",-1]]`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		value, err := s.signed[0].Encode("edgeauth-attempts", payload)
+		if err != nil {
+			return
+		}
+		got := s.Attempts(request(&http.Cookie{Name: "edgeauth-attempts", Value: value}))
+		seen := map[string]bool{}
+		for i, a := range got {
+			if !ValidAttemptID(a.ID) || seen[a.ID] {
+				t.Fatalf("attempt %q is malformed or repeated", a.ID)
+			}
+			seen[a.ID] = true
+			if !t0.Before(a.Created.Add(DefaultLoginStateTTL)) {
+				t.Fatalf("attempt %v is past its TTL", a)
+			}
+			if i > 0 && a.Created.Before(got[i-1].Created) {
+				t.Fatal("attempts not oldest first")
+			}
 		}
 	})
 }

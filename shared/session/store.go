@@ -83,7 +83,7 @@ const maxInflated = 64 << 10
 // Config configures a Store. Zero durations and counts take the defaults.
 type Config struct {
 	// Prefix starts every cookie name: <prefix>-session, <prefix>-refresh,
-	// <prefix>-login-<attemptID>.
+	// <prefix>-login-<attemptID>, <prefix>-attempts.
 	Prefix string
 	// Domain is the cookies' Domain attribute; empty means host-only.
 	Domain string
@@ -119,7 +119,7 @@ type Store struct {
 	signed    []securecookie.Codec // hash key only: session, return token
 	encrypted []securecookie.Codec // hash + AES block key: refresh, login
 
-	sessionName, refreshName, loginPrefix, returnName string
+	sessionName, refreshName, loginPrefix, returnName, attemptsName string
 
 	inflaters sync.Pool // flate readers; decompression state is large
 }
@@ -210,6 +210,7 @@ func New(cfg Config) (*Store, error) {
 	s.refreshName = cfg.Prefix + "-refresh"
 	s.loginPrefix = cfg.Prefix + "-login-"
 	s.returnName = cfg.Prefix + "-return"
+	s.attemptsName = cfg.Prefix + "-attempts"
 	return s, nil
 }
 
@@ -232,7 +233,7 @@ func FromConfig(c *config.Config, now func() time.Time) (*Store, error) {
 // IsSuiteCookie reports whether name is one of the cookies this Store sets,
 // for edge.Request.DropCookies: the origin never sees them.
 func (s *Store) IsSuiteCookie(name string) bool {
-	return name == s.sessionName || name == s.refreshName || strings.HasPrefix(name, s.loginPrefix)
+	return name == s.sessionName || name == s.refreshName || name == s.attemptsName || strings.HasPrefix(name, s.loginPrefix)
 }
 
 // SessionName, RefreshName and LoginName return the cookie names.

@@ -237,8 +237,8 @@ func TestLoginRedirect(t *testing.T) {
 		}
 	}
 	cookies := suitetest.SetCookies(t, res.Response)
-	if len(cookies) != 1 {
-		t.Fatalf("Set-Cookie = %d cookies, want the one login-state cookie", len(cookies))
+	if len(cookies) != 2 || cookies[1].Name != "edgeauth-attempts" || cookies[1].Path != "/" {
+		t.Fatalf("Set-Cookie = %v, want the login-state cookie and the attempts index", res.Response.Headers.Values("set-cookie"))
 	}
 	lc := cookies[0]
 	if lc.Path != "/parseauth" || !lc.HttpOnly || !lc.Secure || lc.MaxAge <= 0 || lc.MaxAge > 900 {
@@ -257,6 +257,51 @@ func TestLoginRedirect(t *testing.T) {
 	res2 := f.handle(t, suitetest.Request(t, "/other"))
 	if q2 := suitetest.Location(t, res2.Response).Query(); q2.Get("state") == q.Get("state") || q2.Get("nonce") == q.Get("nonce") {
 		t.Error("two login attempts share state or nonce")
+	}
+}
+
+// Login cookies never reach check-auth (Path=/parseauth), so the attempts
+// cap works from the index cookie at Path=/: past the cap, a new login
+// expires the oldest attempt's cookie by name, and the index never reaches
+// the origin.
+func TestLoginAttemptsCap(t *testing.T) {
+	f := newFixture(t, nil)
+	var index *http.Cookie
+	var states []string
+	for i := range session.DefaultMaxAttempts + 1 {
+		var headers []string
+		if index != nil {
+			headers = []string{"Cookie", "theme=dark; " + suitetest.CookieHeader(index)}
+		}
+		res := f.handle(t, suitetest.Request(t, "/docs/", headers...))
+		if res.Response == nil || res.Response.Status != "302" {
+			t.Fatalf("login %d: %+v", i, res)
+		}
+		states = append(states, suitetest.Location(t, res.Response).Query().Get("state"))
+		var expired []string
+		index = nil
+		for _, c := range suitetest.SetCookies(t, res.Response) {
+			switch {
+			case c.Name == "edgeauth-attempts":
+				index = c
+			case c.MaxAge < 0:
+				expired = append(expired, c.Name+" "+c.Path)
+			}
+		}
+		if index == nil {
+			t.Fatalf("login %d sent no attempts index", i)
+		}
+		want := ""
+		if i == session.DefaultMaxAttempts {
+			want = f.sessions.LoginName(states[0]) + " /parseauth"
+		}
+		if strings.Join(expired, ",") != want {
+			t.Errorf("login %d expired %q, want %q", i, expired, want)
+		}
+	}
+	res := f.handle(t, suitetest.Request(t, "/public/x", "Cookie", "theme=dark; "+suitetest.CookieHeader(index)))
+	if res.Request == nil || res.Request.Headers.Get("cookie") != "theme=dark" {
+		t.Errorf("the origin got cookies %q, want only the site's", res.Request.Headers.Get("cookie"))
 	}
 }
 

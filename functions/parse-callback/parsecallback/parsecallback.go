@@ -142,40 +142,48 @@ func (c *call) parseAuth() edge.Result {
 		reason, msg := "login state "+session.Reason(err), "This sign-in attempt is unknown or has expired, perhaps because it was already used. Please start again."
 		var cookies []*http.Cookie
 		if !errors.Is(err, session.ErrNoSession) && !errors.Is(err, session.ErrInvalid) {
-			cookies = append(cookies, c.h.sessions.ExpireLogin(state))
+			cookies = append(cookies, c.endAttempt(state)...)
 		}
 		return c.fail(http.StatusBadRequest, reason, "Sign-in failed", msg, cookies...)
 	}
-	expireLogin := c.h.sessions.ExpireLogin(state)
+	endAttempt := c.endAttempt(state)
 	tokens, err := c.h.idp.Exchange(c.ctx, code, ls.Verifier, c.redirectURI())
 	if err != nil {
-		return c.idpFailure("exchange", err, expireLogin)
+		return c.idpFailure("exchange", err, endAttempt...)
 	}
 	id, err := c.h.verify.Verify(c.ctx, tokens.IDToken, verifier.UseID)
 	if err != nil {
 		return c.fail(http.StatusBadGateway, "id token rejected: "+err.Error(), "Sign-in failed",
-			"The identity provider's answer could not be verified.", expireLogin)
+			"The identity provider's answer could not be verified.", endAttempt...)
 	}
 	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(ls.Nonce)) != 1 {
 		return c.fail(http.StatusBadRequest, "nonce mismatch", "Sign-in failed",
-			"The sign-in response does not belong to this attempt. Please start again.", expireLogin)
+			"The sign-in response does not belong to this attempt. Please start again.", endAttempt...)
 	}
 	if err := c.checkAccessToken(tokens.AccessToken, id); err != nil {
 		return c.fail(http.StatusBadGateway, "access token rejected: "+err.Error(), "Sign-in failed",
-			"The identity provider's answer could not be verified.", expireLogin)
+			"The identity provider's answer could not be verified.", endAttempt...)
 	}
 	cookies, note, err := c.newSession(id, tokens.RefreshToken, tokens.IDToken, true)
 	if err != nil {
 		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
-			"Your account's sign-in data is too large to keep in this browser. Please contact the site's operator.", expireLogin)
+			"Your account's sign-in data is too large to keep in this browser. Please contact the site's operator.", endAttempt...)
 	}
 	resp := edge.Redirect(cleanReturn(ls.ReturnTo), c.h.cfg.Secure())
-	resp.SetCookie(expireLogin)
+	for _, ck := range endAttempt {
+		resp.SetCookie(ck)
+	}
 	for _, ck := range cookies {
 		resp.SetCookie(ck)
 	}
 	c.logDecision(slog.LevelInfo, "signed-in", "code exchanged"+note, id.Subject)
 	return edge.Respond(resp)
+}
+
+// endAttempt expires the attempt's login cookie and takes it off the
+// attempts index: what every answer to an attempt's callback sends.
+func (c *call) endAttempt(state string) []*http.Cookie {
+	return []*http.Cookie{c.h.sessions.ExpireLogin(state), c.h.sessions.FinishLogin(c.req, state)}
 }
 
 // checkAccessToken verifies a JWT access token when the IdP issues one, and
@@ -251,7 +259,9 @@ func (c *call) idpError(q map[string][]string) edge.Result {
 	resp := c.h.errorPage(status, c.rid, "Sign-in was not completed",
 		"The identity provider reported a problem with this sign-in.", idpDetail(code, first(q["error_description"])))
 	if state, ok := single(q, "state"); ok && session.ValidAttemptID(state) {
-		resp.SetCookie(c.h.sessions.ExpireLogin(state))
+		for _, ck := range c.endAttempt(state) {
+			resp.SetCookie(ck)
+		}
 	}
 	return edge.Respond(resp)
 }

@@ -74,6 +74,7 @@ type fixture struct {
 	idp      *idpServer
 	logs     *bytes.Buffer
 	now      time.Time
+	index    *http.Cookie // the attempts index of the last login
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -106,9 +107,10 @@ func (f *fixture) login(t testing.TB, ls session.LoginState) (string, *http.Cook
 	t.Helper()
 	req, _, _ := suitetest.Request(t, "/x").Request()
 	id, cookies, err := f.sessions.NewLogin(req, ls)
-	if err != nil || len(cookies) != 1 {
-		t.Fatalf("NewLogin: %v (%d cookies)", err, len(cookies))
+	if err != nil || len(cookies) != 2 {
+		t.Fatalf("NewLogin: %v (%d cookies, want the login cookie and the attempts index)", err, len(cookies))
 	}
+	f.index = cookies[1]
 	return id, cookies[0]
 }
 
@@ -151,7 +153,7 @@ func TestParseAuthSignsIn(t *testing.T) {
 			"refresh_token": "refresh-abc",
 		})
 	}
-	r := f.handle(t, suitetest.Request(t, "/parseauth?code=the-code&state="+state, "Cookie", suitetest.CookieHeader(lc)))
+	r := f.handle(t, suitetest.Request(t, "/parseauth?code=the-code&state="+state, "Cookie", suitetest.CookieHeader(lc, f.index)))
 	if r.Status != "302" || r.Headers.Get("location") != "/docs/a?b=1&c=%2F" {
 		t.Fatalf("status %s location %q, want 302 to the requested path", r.Status, r.Headers.Get("location"))
 	}
@@ -181,6 +183,9 @@ func TestParseAuthSignsIn(t *testing.T) {
 	}
 	if ec := cookieNamed(cs, lc.Name, "/parseauth"); ec == nil || ec.MaxAge >= 0 {
 		t.Errorf("login cookie not expired: %+v", ec)
+	}
+	if ic := cookieNamed(cs, "auth-attempts", "/"); ic == nil || ic.MaxAge >= 0 {
+		t.Errorf("attempts index not emptied with the only attempt done: %+v", ic)
 	}
 	// The session reads back with the identity and its groups.
 	back := suitetest.Request(t, "/docs", "Cookie", suitetest.CookieHeader(sc))

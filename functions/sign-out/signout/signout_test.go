@@ -247,3 +247,26 @@ func TestSignedOutPage(t *testing.T) {
 		t.Errorf("logout_uri = %q", q.Get("logout_uri"))
 	}
 }
+
+// A real browser sends /signout no login cookie (they live at /parseauth);
+// the attempts index names the pending ones, and sign-out expires them too.
+func TestSignOutExpiresPendingLogins(t *testing.T) {
+	f := newFixture(t, "cognito.json", cognitoAt)
+	req, _, _ := suitetest.Request(t, "/docs/").Request()
+	id, cs, err := f.sessions.NewLogin(req, session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/"})
+	if err != nil || len(cs) != 2 {
+		t.Fatalf("NewLogin: %v (%d cookies)", err, len(cs))
+	}
+	r := f.handle(t, suitetest.Request(t, "/signout", "Cookie", suitetest.CookieHeader(cs[1])))
+	got := map[string]bool{}
+	for _, c := range suitetest.SetCookies(t, r) {
+		if c.MaxAge < 0 {
+			got[c.Name+" "+c.Path] = true
+		}
+	}
+	for _, want := range []string{f.sessions.LoginName(id) + " " + f.cfg.Paths.ParseAuth, "edgeauth-attempts /"} {
+		if !got[want] {
+			t.Errorf("sign-out did not expire %s: %v", want, r.Headers.Values("set-cookie"))
+		}
+	}
+}
