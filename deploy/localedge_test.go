@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/localedge"
+	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
 // TestLocalEdgeMatchesTemplate keeps testdata/demo/localedge-aws.json, the
@@ -49,6 +50,7 @@ func TestLocalEdgeComparisonCatches(t *testing.T) {
 			c.Behaviors[3].ForwardHeaders = append(c.Behaviors[3].ForwardHeaders, "User-Agent")
 		}, "forwards headers"},
 		{"missing behavior", func(c *localedge.Config) { c.Behaviors = c.Behaviors[1:] }, "no behavior"},
+		{"no viewer host copy", func(c *localedge.Config) { c.Behaviors[2].CopyHostTo = "" }, "copyHostTo"},
 		{"attempts index not forwarded", func(c *localedge.Config) {
 			c.Behaviors[3].ForwardCookies = localedge.CookieForwarding{Names: []string{}}
 		}, "forwards cookies"},
@@ -99,6 +101,16 @@ func compareLocalEdge(tp *template, le *localedge.Config) []string {
 		}
 		if want := str(get(assoc[0], "EventType")); b.EventType != want {
 			add("%s: event type %q, the template's is %q", pattern, b.EventType, want)
+		}
+		fas := list(get(tb, "FunctionAssociations"))
+		switch {
+		case len(fas) == 1 && str(get(fas[0], "EventType")) == "viewer-request" &&
+			slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerHostFunction", "FunctionMetadata.FunctionARN"}):
+			if !strings.EqualFold(b.CopyHostTo, edge.ViewerHostHeader) {
+				add("%s: copyHostTo %q, the template's ViewerHostFunction sets %s", pattern, b.CopyHostTo, edge.ViewerHostHeader)
+			}
+		case b.CopyHostTo != "":
+			add("%s: copyHostTo set, the template runs no ViewerHostFunction here", pattern)
 		}
 		compareCache(tp, pattern, b, get(tb, "CachePolicyId"), add)
 		compareForwarding(tp, pattern, b, get(tb, "OriginRequestPolicyId"), add)

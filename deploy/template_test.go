@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
 // cachingDisabled is the managed CachingDisabled cache policy's id.
@@ -252,6 +253,7 @@ func (tp *template) check(cfg *config.Config) []string {
 		return problems
 	}
 	runs := func(where string, b any) []string {
+		tp.checkViewerHost(where, b, bad)
 		assocs := list(get(b, "LambdaFunctionAssociations"))
 		if len(assocs) == 0 {
 			bad("%s: no function: serves the bucket without check-auth", where)
@@ -430,6 +432,39 @@ func (tp *template) check(cfg *config.Config) []string {
 	return problems
 }
 
+// checkViewerHost checks that behavior b copies the viewer's Host for its
+// origin-request function: the ViewerHostFunction at viewer-request, a
+// CloudFront Function that sets edge.ViewerHostHeader, and an origin
+// request policy that forwards that header. Without it, every redirect of a
+// multi-host distribution would go to the first host.
+func (tp *template) checkViewerHost(where string, b any, bad func(string, ...any)) {
+	fas := list(get(b, "FunctionAssociations"))
+	if len(fas) != 1 || str(get(fas[0], "EventType")) != "viewer-request" ||
+		!slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerHostFunction", "FunctionMetadata.FunctionARN"}) {
+		bad("%s: the viewer-request ViewerHostFunction is not associated", where)
+	}
+	fn, ok := tp.resource("ViewerHostFunction", "AWS::CloudFront::Function")
+	if !ok {
+		bad("no AWS::CloudFront::Function ViewerHostFunction")
+		return
+	}
+	if get(fn, "FunctionConfig", "Runtime") != "cloudfront-js-2.0" || get(fn, "AutoPublish") != true {
+		bad("ViewerHostFunction: want Runtime cloudfront-js-2.0 and AutoPublish, so the association gets a live function")
+	}
+	if code := str(get(fn, "FunctionCode")); !strings.Contains(code, "'"+edge.ViewerHostHeader+"'") {
+		bad("ViewerHostFunction: its code does not set %s", edge.ViewerHostHeader)
+	}
+	orp, ok := tp.resource(refName(get(b, "OriginRequestPolicyId")), "AWS::CloudFront::OriginRequestPolicy")
+	if !ok {
+		return // reported where the policy is checked
+	}
+	headers := list(get(orp, "OriginRequestPolicyConfig", "HeadersConfig", "Headers"))
+	if get(orp, "OriginRequestPolicyConfig", "HeadersConfig", "HeaderBehavior") != "whitelist" ||
+		!slices.ContainsFunc(headers, func(h any) bool { return strings.EqualFold(str(h), edge.ViewerHostHeader) }) {
+		bad("%s: the origin request policy does not forward %s", where, edge.ViewerHostHeader)
+	}
+}
+
 // checkDefaultForwarding checks what reaches check-auth on the default
 // behavior: the origin request carries the cache key's values (key) and the
 // origin request policy's, and nothing else. It needs the headers it decides
@@ -583,6 +618,17 @@ func TestTemplateCheckCatches(t *testing.T) {
 			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["CookiesConfig"] =
 				map[string]any{"CookieBehavior": "whitelist", "Cookies": []any{map[string]any{"Fn::Sub": "${CookiePrefix}-session"}}}
 		}, "cookie edgeauth-session is in both"},
+		{"no viewer host function on a behavior", func(tp *template, _ *config.Config) {
+			delete(behaviors(tp)[0].(map[string]any), "FunctionAssociations")
+		}, "ViewerHostFunction is not associated"},
+		{"viewer host not forwarded", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "SuitePathsOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["HeadersConfig"] =
+				map[string]any{"HeaderBehavior": "none"}
+		}, "does not forward x-edgeauth-viewer-host"},
+		{"viewer host function sets another header", func(tp *template, _ *config.Config) {
+			p := get(tp.Resources, "ViewerHostFunction", "Properties").(map[string]any)
+			p["FunctionCode"] = strings.ReplaceAll(str(p["FunctionCode"]), edge.ViewerHostHeader, "x-other")
+		}, "its code does not set"},
 		{"attempts index not forwarded", func(tp *template, _ *config.Config) {
 			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["CookiesConfig"] =
 				map[string]any{"CookieBehavior": "none"}

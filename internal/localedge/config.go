@@ -74,6 +74,14 @@ type Behavior struct {
 	// False gives the event, and the origin, an empty querystring.
 	ForwardQuery *bool `json:"forwardQuery,omitempty"`
 
+	// CopyHostTo models a viewer-request CloudFront Function that copies the
+	// viewer's Host into this header, overwriting any value the viewer sent:
+	// the deploy template's ViewerHostFunction, which lets origin-request
+	// functions, whose Host is the origin's, know the host the viewer used.
+	// Forward the header (forwardHeaders) for an origin-request event to
+	// carry it.
+	CopyHostTo string `json:"copyHostTo,omitempty"`
+
 	// Cache is the behavior's cache policy; left out, nothing is cached.
 	// At an origin-request behavior the cache is looked up before the
 	// function runs, so a hit never reaches it, and a generated response is
@@ -269,6 +277,9 @@ func (c *Config) Validate() error {
 			if err := b.Cache.validate(field + ".cache"); err != nil {
 				return err
 			}
+		}
+		if h := strings.ToLower(b.CopyHostTo); h != "" && (!validToken(h) || h == "host" || h == "cookie" || isDisallowed(h)) {
+			return fieldErr(field+".copyHostTo", "%q is not a header a function may set", b.CopyHostTo)
 		}
 	}
 	return c.Origin.validate()

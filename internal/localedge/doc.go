@@ -53,6 +53,11 @@
 // CloudFront-Viewer-* headers are not modelled: forward Accept-Encoding by
 // name if a function needs it.
 //
+// A behavior's copyHostTo models a viewer-request CloudFront Function that
+// copies the viewer's Host into the named header (the deploy template's
+// ViewerHostFunction), so an origin-request function, whose Host is the
+// origin's, can tell which host the viewer used once the policy forwards it.
+//
 // # The folder origin
 //
 // The folder is read like an S3 bucket: GET and HEAD only, a missing key is

@@ -7,10 +7,12 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/shared/edge"
@@ -351,5 +353,39 @@ func TestDirOriginPlus(t *testing.T) {
 		if uri := <-got; uri != tt.path {
 			t.Errorf("function saw uri %q, want %q", uri, tt.path)
 		}
+	}
+}
+
+// copyHostTo models the template's viewer-request CloudFront Function: an
+// origin-request function sees the origin's Host, and the viewer's in the
+// named header, whatever the viewer put there itself.
+func TestCopyHostTo(t *testing.T) {
+	var seen edge.Headers
+	var mu sync.Mutex
+	cfg := dirConfig(OriginRequest)
+	cfg.Behaviors[0].CopyHostTo = "X-Edgeauth-Viewer-Host"
+	cfg.Behaviors[0].ForwardHeaders = []string{"X-Edgeauth-Viewer-Host"}
+	e := newEdge(t, cfg, map[string]Function{"f": func(_ context.Context, ev edge.Event) (edge.Result, error) {
+		req, _, _ := ev.Request()
+		mu.Lock()
+		seen = req.Headers
+		mu.Unlock()
+		return edge.Continue(req), nil
+	}})
+	u, _ := url.Parse(e.srv.URL)
+	do(t, "GET", e.srv.URL+"/index.html", http.Header{"X-Edgeauth-Viewer-Host": {"forged.example"}})
+	mu.Lock()
+	defer mu.Unlock()
+	if got := seen.Values("x-edgeauth-viewer-host"); len(got) != 1 || got[0] != u.Host {
+		t.Errorf("viewer host header = %q, want only %q", got, u.Host)
+	}
+	if got := seen.Get("host"); got != s3OriginDomain {
+		t.Errorf("Host = %q, want the bucket's", got)
+	}
+	bad := dirConfig(OriginRequest)
+	bad.Behaviors[0].CopyHostTo = "Host"
+	bad.applyDefaults()
+	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "behaviors[0].copyHostTo") {
+		t.Errorf("copyHostTo Host: err = %v", err)
 	}
 }

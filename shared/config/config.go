@@ -36,8 +36,10 @@ type Config struct {
 	Scopes []string `json:"scopes,omitempty"`
 
 	// Hosts the distribution serves, first the default. The redirect URI uses
-	// the request's Host when listed here, else the first. Empty: the event's
-	// distributionDomainName, else the Host header.
+	// the viewer's host when listed here (the Host header, or at
+	// origin-request the copy the template's CloudFront Function makes),
+	// else the first. Empty: the event's distributionDomainName, else the
+	// Host header.
 	Hosts []string `json:"hosts,omitempty"`
 	// Scheme of the public URLs: "https" (default) or "http" for local runs.
 	// With "http" cookies lose Secure and responses lose HSTS.
@@ -338,24 +340,34 @@ func (c *Config) derive() {
 func (c *Config) Secure() bool { return c.Scheme == "https" }
 
 // PublicOrigin returns scheme://host for URLs the browser must come back to
-// (the redirect URI, the logout return). host is the request's Host header
-// and distribution the event's distributionDomainName. A Host not listed in
-// Hosts is never echoed, so a forged Host cannot steer a redirect.
-func (c *Config) PublicOrigin(host, distribution string) string {
-	h := host
-	switch {
-	case len(c.Hosts) > 0:
-		h = c.Hosts[0]
-		for _, allowed := range c.Hosts {
-			if strings.EqualFold(allowed, host) {
-				h = allowed
-				break
+// (the redirect URI, the logout return). distribution is the event's
+// distributionDomainName; hosts are the request's candidates for the
+// viewer's host, in order: its Host header, then the viewer's Host as the
+// deploy template copies it for origin-request functions, which see the
+// bucket's Host (edge.ViewerHostHeader). The first candidate listed in
+// Hosts wins, else the first of Hosts: a host not listed is never echoed,
+// so a forged header cannot steer a redirect. Without Hosts, the
+// distribution domain is used, else the first non-empty candidate.
+func (c *Config) PublicOrigin(distribution string, hosts ...string) string {
+	if len(c.Hosts) > 0 {
+		for _, h := range hosts {
+			for _, allowed := range c.Hosts {
+				if h != "" && strings.EqualFold(allowed, h) {
+					return c.Scheme + "://" + allowed
+				}
 			}
 		}
-	case distribution != "":
-		h = distribution
+		return c.Scheme + "://" + c.Hosts[0]
 	}
-	return c.Scheme + "://" + h
+	if distribution != "" {
+		return c.Scheme + "://" + distribution
+	}
+	for _, h := range hosts {
+		if h != "" {
+			return c.Scheme + "://" + h
+		}
+	}
+	return c.Scheme + "://"
 }
 
 // RuleClaims lists the rule-referenced claims, so a session keeps only the

@@ -175,8 +175,19 @@ func TestPublicOrigin(t *testing.T) {
 		"":                "https://www.example.com",
 		"www.example.com": "https://www.example.com",
 	} {
-		if got := c.PublicOrigin(host, "d1.cloudfront.net"); got != want {
+		if got := c.PublicOrigin("d1.cloudfront.net", host); got != want {
 			t.Errorf("PublicOrigin(%q) = %q, want %q", host, got, want)
+		}
+	}
+	// At origin-request the Host is the bucket's; the viewer's comes second.
+	for _, tt := range []struct{ host, viewer, want string }{
+		{"bucket.s3.us-east-1.amazonaws.com", "example.com", "https://example.com"},
+		{"bucket.s3.us-east-1.amazonaws.com", "evil.example", "https://www.example.com"},
+		{"bucket.s3.us-east-1.amazonaws.com", "", "https://www.example.com"},
+		{"example.com", "www.example.com", "https://example.com"},
+	} {
+		if got := c.PublicOrigin("d1.cloudfront.net", tt.host, tt.viewer); got != tt.want {
+			t.Errorf("PublicOrigin(%q, %q) = %q, want %q", tt.host, tt.viewer, got, tt.want)
 		}
 	}
 	delete(m, "hosts")
@@ -188,8 +199,11 @@ func TestPublicOrigin(t *testing.T) {
 	if got := c.PublicOrigin("localhost:8080", "localhost:8080"); got != "http://localhost:8080" {
 		t.Errorf("PublicOrigin = %q", got)
 	}
-	if got := c.PublicOrigin("forged.example", "d1.cloudfront.net"); got != "http://d1.cloudfront.net" {
+	if got := c.PublicOrigin("d1.cloudfront.net", "forged.example"); got != "http://d1.cloudfront.net" {
 		t.Errorf("PublicOrigin with no hosts = %q, want the distribution domain", got)
+	}
+	if got := c.PublicOrigin("", "", "localhost:8080"); got != "http://localhost:8080" {
+		t.Errorf("PublicOrigin with no hosts or distribution = %q, want the first non-empty host", got)
 	}
 	if c.Secure() {
 		t.Error("http scheme is Secure")

@@ -146,3 +146,18 @@ func (r *Request) Query() url.Values {
 	}
 	return v
 }
+
+// ViewerHostHeader carries the viewer's Host to origin-request functions,
+// which see the origin's Host instead: the deploy template's CloudFront
+// Function copies it at viewer-request, and its origin request policies
+// forward it. Only ever one candidate among the configured hosts
+// (config.Config.PublicOrigin), never trusted on its own.
+const ViewerHostHeader = "x-edgeauth-viewer-host"
+
+// ViewerHosts returns the candidates for the host the viewer asked for, in
+// the order config.Config.PublicOrigin tries them: the Host header (the
+// viewer's at viewer-request), then ViewerHostHeader (its copy at
+// origin-request).
+func (r *Request) ViewerHosts() []string {
+	return []string{r.Headers.Get("host"), r.Headers.Get(ViewerHostHeader)}
+}

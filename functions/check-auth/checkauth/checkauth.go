@@ -163,7 +163,7 @@ func (r *request) challenge(code int, errCode, desc string) *edge.Response {
 }
 
 func (r *request) realm() string {
-	o := r.h.cfg.PublicOrigin(r.req.Headers.Get("host"), r.dist.DistributionDomainName)
+	o := r.h.cfg.PublicOrigin(r.dist.DistributionDomainName, r.req.ViewerHosts()...)
 	return strings.TrimPrefix(strings.TrimPrefix(o, "https://"), "http://")
 }
 
@@ -295,7 +295,7 @@ func (r *request) login(reason string, clearSession bool) edge.Result {
 			Message: "Something went wrong on our side. Please try again.", RequestID: r.rid, Link: "/", LinkText: "Try again",
 		}))
 	}
-	origin := r.h.cfg.PublicOrigin(r.req.Headers.Get("host"), r.dist.DistributionDomainName)
+	origin := r.h.cfg.PublicOrigin(r.dist.DistributionDomainName, r.req.ViewerHosts()...)
 	to := r.h.idp.AuthorizeURL(origin+r.h.cfg.Paths.ParseAuth, attempt, nonce, verifierStr)
 	resp := edge.Redirect(to, r.h.cfg.Secure())
 	for _, c := range cookies {

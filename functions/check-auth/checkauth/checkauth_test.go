@@ -493,3 +493,31 @@ func TestPreflightToS3Passes(t *testing.T) {
 		t.Fatal("a GET without credentials passed")
 	}
 }
+
+// At origin-request the Host is the bucket's; the viewer's comes in the
+// header the template's CloudFront Function sets, and picks among the
+// configured hosts, never beyond them.
+func TestOriginRequestViewerHost(t *testing.T) {
+	f := newFixture(t, func(m map[string]any) { m["hosts"] = []any{"www.example.com", "shop.example.com"} })
+	for _, tt := range []struct{ viewer, want string }{
+		{"shop.example.com", "https://shop.example.com/parseauth"},
+		{"SHOP.example.com", "https://shop.example.com/parseauth"},
+		{"evil.example", "https://www.example.com/parseauth"},
+		{"", "https://www.example.com/parseauth"},
+	} {
+		ev := suitetest.Event(t, "origin-request-s3.json", func(r *edge.Request) {
+			r.URI, r.QueryString = "/docs/a", ""
+			r.Headers.Set("Accept", "text/html")
+			if tt.viewer != "" {
+				r.Headers.Set(edge.ViewerHostHeader, tt.viewer)
+			}
+		})
+		res := f.handle(t, ev)
+		if res.Response == nil || res.Response.Status != "302" {
+			t.Fatalf("viewer host %q: want the login redirect, got %+v", tt.viewer, res)
+		}
+		if got := suitetest.Location(t, res.Response).Query().Get("redirect_uri"); got != tt.want {
+			t.Errorf("viewer host %q: redirect_uri %q, want %q", tt.viewer, got, tt.want)
+		}
+	}
+}

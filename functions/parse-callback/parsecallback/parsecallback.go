@@ -112,7 +112,7 @@ func (c *call) fail(code int, reason, title, msg string, cookies ...*http.Cookie
 }
 
 func (c *call) redirectURI() string {
-	return c.h.cfg.PublicOrigin(c.req.Headers.Get("host"), c.dist.DistributionDomainName) + c.h.cfg.Paths.ParseAuth
+	return c.h.cfg.PublicOrigin(c.dist.DistributionDomainName, c.req.ViewerHosts()...) + c.h.cfg.Paths.ParseAuth
 }
 
 // single returns the one value of a query parameter; a missing, empty or

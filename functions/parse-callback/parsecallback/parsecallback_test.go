@@ -522,3 +522,31 @@ func TestRefreshTokenTooLargeForACookie(t *testing.T) {
 		check(t, f, f.handle(t, suitetest.Request(t, "/refreshauth?return="+url.QueryEscape(ret), "Cookie", f.refreshCookies(t, true))), "/docs?a=1")
 	})
 }
+
+// The code exchange names the redirect URI the login used: at
+// origin-request, the viewer's host from the template's header when it is
+// a configured one.
+func TestParseAuthViewerHostAtOriginRequest(t *testing.T) {
+	f := newFixture(t)
+	f.cfg.Hosts = []string{"www.example.com", "shop.example.com"}
+	h, err := parsecallback.New(lambdafn.Deps{Config: f.cfg, Now: func() time.Time { return f.now }, Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Timeout: 2 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.h = h
+	state, lc := f.login(t, session.LoginState{Nonce: "n-1", Verifier: strings.Repeat("v", 43), ReturnTo: "/", Created: f.now})
+	f.idp.answer = func(w http.ResponseWriter, _ url.Values) {
+		tokens(w, map[string]any{"id_token": f.idToken(t, "n-1", nil), "access_token": "opaque"})
+	}
+	ev := suitetest.Event(t, "origin-request-s3.json", func(r *edge.Request) {
+		r.URI, r.QueryString = "/parseauth", "code=c&state="+state
+		r.Headers.Set("Cookie", suitetest.CookieHeader(lc))
+		r.Headers.Set(edge.ViewerHostHeader, "shop.example.com")
+	})
+	if r := f.handle(t, ev); r.Status != "302" {
+		t.Fatalf("status %s, want the sign-in redirect", r.Status)
+	}
+	if got := f.idp.requests[0].Get("redirect_uri"); got != "https://shop.example.com/parseauth" {
+		t.Errorf("redirect_uri = %q, want the viewer's host", got)
+	}
+}

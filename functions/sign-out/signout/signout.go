@@ -75,7 +75,7 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 	if rerr == nil {
 		revoked = h.revoke(ctx, log, refresh.RefreshToken)
 	}
-	origin := h.cfg.PublicOrigin(req.Headers.Get("host"), dist.DistributionDomainName)
+	origin := h.cfg.PublicOrigin(dist.DistributionDomainName, req.ViewerHosts()...)
 	to := h.idp.LogoutURL(origin+h.cfg.Paths.AfterSignOut, refresh.IDToken)
 	if to == "" {
 		to = h.cfg.Paths.AfterSignOut

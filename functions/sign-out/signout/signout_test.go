@@ -270,3 +270,22 @@ func TestSignOutExpiresPendingLogins(t *testing.T) {
 		}
 	}
 }
+
+// Cognito's logout_uri goes back to the host the viewer used, as the
+// template's header reports it at origin-request.
+func TestSignOutViewerHostAtOriginRequest(t *testing.T) {
+	f := newFixture(t, "cognito.json", func(m map[string]any, host string) {
+		cognitoAt(m, host)
+		m["hosts"] = []any{"www.example.com", "shop.example.com"}
+	})
+	cookie, _ := f.signedIn(t)
+	ev := suitetest.Event(t, "origin-request-s3.json", func(r *edge.Request) {
+		r.URI, r.QueryString = "/signout", ""
+		r.Headers.Set("Cookie", cookie)
+		r.Headers.Set(edge.ViewerHostHeader, "shop.example.com")
+	})
+	r := f.handle(t, ev)
+	if got := suitetest.Location(t, r).Query().Get("logout_uri"); got != "https://shop.example.com/" {
+		t.Errorf("logout_uri = %q, want the viewer's host", got)
+	}
+}
