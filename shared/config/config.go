@@ -74,9 +74,25 @@ type Config struct {
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
 
+	// Pages brands the suite's error, forbidden and signed-out pages.
+	Pages Pages `json:"pages,omitzero"`
+
 	// Derived by Load; not read from the file.
 	Issuer    string    `json:"-"`
 	Endpoints Endpoints `json:"-"`
+}
+
+// Pages brands the suite's pages; every field is optional, and the pages
+// stay self-contained (no outside assets: their CSP allows none).
+type Pages struct {
+	// SiteName is shown above each page's heading and in its title.
+	SiteName string `json:"siteName,omitempty"`
+	// AccentColor colours the site name and the page's button: #rgb or
+	// #rrggbb.
+	AccentColor string `json:"accentColor,omitempty"`
+	// SupportURL is linked from each page's footer: an https URL or a
+	// mailto: address.
+	SupportURL string `json:"supportUrl,omitempty"`
 }
 
 // Cognito names a user pool and its hosted-UI domain.

@@ -74,6 +74,12 @@ func TestValidationNamesTheField(t *testing.T) {
 		substr string
 	}{
 		{"rule path", func(m map[string]any) { m["rules"].([]any)[2].(map[string]any)["path"] = "users/{sub}" }, `config: rules[2].path: must start with "/"`},
+		{"css in the accent colour", func(m map[string]any) { m["pages"] = map[string]any{"accentColor": "red;background:url(//x)"} }, "config: pages.accentColor: must be a colour"},
+		{"script support link", func(m map[string]any) { m["pages"] = map[string]any{"supportUrl": "javascript:alert(1)"} }, "config: pages.supportUrl: must be an https URL"},
+		{"plain http support link", func(m map[string]any) { m["pages"] = map[string]any{"supportUrl": "http://help.example.com"} }, "config: pages.supportUrl:"},
+		{"mailto without address", func(m map[string]any) { m["pages"] = map[string]any{"supportUrl": "mailto:"} }, "config: pages.supportUrl:"},
+		{"site name with a newline", func(m map[string]any) { m["pages"] = map[string]any{"siteName": "a\nb"} }, "config: pages.siteName:"},
+		{"unknown pages field", func(m map[string]any) { m["pages"] = map[string]any{"logo": "x.png"} }, "logo"},
 		{"no issuer", func(m map[string]any) { delete(m, "cognito") }, "config: cognito: set either cognito or oidc"},
 		{"both issuers", func(m map[string]any) { m["oidc"] = map[string]any{"issuerUrl": "https://x"} }, "config: oidc: set only one"},
 		{"region", func(m map[string]any) { m["cognito"].(map[string]any)["region"] = "mars" }, "config: cognito.region:"},

@@ -147,6 +147,29 @@ func (c *Config) validate() error {
 	default:
 		return bad("logLevel", `must be debug, info, warn or error, got %q`, c.LogLevel)
 	}
+	return c.Pages.validate()
+}
+
+var colorRE = regexp.MustCompile(`^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$`)
+
+func (p *Pages) validate() error {
+	if len(p.SiteName) > 80 || strings.ContainsFunc(p.SiteName, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return bad("pages.siteName", "must be at most 80 characters without control characters")
+	}
+	if p.AccentColor != "" && !colorRE.MatchString(p.AccentColor) {
+		return bad("pages.accentColor", "must be a colour such as #0b5fff, got %q", p.AccentColor)
+	}
+	if p.SupportURL != "" {
+		u, err := url.Parse(p.SupportURL)
+		switch {
+		case err != nil || len(p.SupportURL) > 300:
+			return bad("pages.supportUrl", "must be an https URL or a mailto: address of at most 300 characters")
+		case u.Scheme == "https" && u.Host != "" && u.User == nil:
+		case u.Scheme == "mailto" && u.Opaque != "" && strings.Contains(u.Opaque, "@"):
+		default:
+			return bad("pages.supportUrl", "must be an https URL or a mailto: address, got %q", p.SupportURL)
+		}
+	}
 	return nil
 }
 

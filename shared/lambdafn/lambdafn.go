@@ -127,7 +127,7 @@ func NewParts(d Deps) (*Parts, error) {
 	if err != nil {
 		return nil, err
 	}
-	pages, err := page.New(c.Secure())
+	pages, err := page.New(c.Secure(), c.Pages)
 	if err != nil {
 		return nil, err
 	}

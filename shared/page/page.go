@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"unicode/utf8"
 
+	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/session"
 	"github.com/edgeauth/edgeauth/templates"
@@ -66,6 +67,15 @@ type view struct {
 	Page
 	Status     int
 	StatusText string
+	Brand      brand
+}
+
+// brand is the config's page branding, as the templates use it. Accent is
+// trusted CSS because config validation admits only #rgb and #rrggbb.
+type brand struct {
+	SiteName   string
+	Accent     template.CSS
+	SupportURL string
 }
 
 var defaults = map[Kind]struct{ title, message string }{
@@ -77,13 +87,16 @@ var defaults = map[Kind]struct{ title, message string }{
 // Renderer renders pages. It is safe for concurrent use.
 type Renderer struct {
 	secure bool
+	brand  brand
 	tmpl   map[Kind]*template.Template
 }
 
 // New parses the templates (once, at cold start). secure adds HSTS to every
-// response; leave it off for plain-HTTP local runs.
-func New(secure bool) (*Renderer, error) {
+// response; leave it off for plain-HTTP local runs. b brands every page (the
+// zero value: none); it must have passed config validation.
+func New(secure bool, b config.Pages) (*Renderer, error) {
 	r := &Renderer{secure: secure, tmpl: map[Kind]*template.Template{}}
+	r.brand = brand{SiteName: b.SiteName, Accent: template.CSS(b.AccentColor), SupportURL: b.SupportURL}
 	for k, name := range files {
 		// Each kind is its own set (the layout plus the kind's file), so
 		// one kind's {{define}} cannot leak into another's.
@@ -105,7 +118,7 @@ func (r *Renderer) Response(code int, p Page) *edge.Response {
 	if code < 200 || code > 599 {
 		code = http.StatusInternalServerError
 	}
-	v := view{Page: normalize(p), Status: code, StatusText: http.StatusText(code)}
+	v := view{Page: normalize(p), Status: code, StatusText: http.StatusText(code), Brand: r.brand}
 	body, err := r.render(v)
 	if err != nil {
 		body = fallback(v)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -15,7 +16,7 @@ var update = flag.Bool("update", false, "update goldens instead of checking agai
 
 func newRenderer(t *testing.T, secure bool) *Renderer {
 	t.Helper()
-	r, err := New(secure)
+	r, err := New(secure, config.Pages{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -176,5 +177,39 @@ func TestTruncate(t *testing.T) {
 		if got := truncate(tt.in, tt.n); got != tt.want {
 			t.Errorf("truncate(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+func TestBranding(t *testing.T) {
+	r, err := New(true, config.Pages{SiteName: "Docs <Example>", AccentColor: "#0b5fff", SupportURL: "mailto:help@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := r.Response(403, Page{Kind: Forbidden, RequestID: "rid-1"}).Body
+	for _, want := range []string{
+		"<title>Access denied · Docs &lt;Example&gt;</title>",
+		`<p class="site">Docs &lt;Example&gt;</p>`,
+		":root { --brand: #0b5fff; } a.button { background: var(--brand); }",
+		`Request ID: <code>rid-1</code> · <a href="mailto:help@example.com">Contact support</a></footer>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("branded page lacks %q:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, "ZgotmplZ") || strings.Contains(body, "<Example>") {
+		t.Error("a brand value was rejected or left unescaped by the template")
+	}
+	// The link alone still gets a footer.
+	body = r.Response(200, Page{Kind: SignedOut}).Body
+	if !strings.Contains(body, `<footer><a href="mailto:help@example.com">Contact support</a></footer>`) {
+		t.Errorf("no support link without a request id:\n%s", body)
+	}
+	// An https link is kept as is.
+	r, err = New(true, config.Pages{SupportURL: "https://help.example.com/a?b=1&c=2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := r.Response(400, Page{}).Body; !strings.Contains(body, `<a href="https://help.example.com/a?b=1&amp;c=2">Contact support</a>`) {
+		t.Errorf("https support link:\n%s", body)
 	}
 }

@@ -521,3 +521,19 @@ func TestOriginRequestViewerHost(t *testing.T) {
 		}
 	}
 }
+
+// The config's page branding reaches the function's pages.
+func TestBrandedForbiddenPage(t *testing.T) {
+	f := newFixture(t, func(m map[string]any) {
+		m["pages"] = map[string]any{"siteName": "Example Docs", "supportUrl": "https://help.example.com/"}
+	})
+	res := f.handle(t, suitetest.Request(t, "/admin/", "Cookie", suitetest.CookieHeader(f.sessionCookie(t, []string{"staff"}, suitetest.Now.Add(time.Hour), true))))
+	if res.Response == nil || res.Response.Status != "403" {
+		t.Fatalf("want the 403 page, got %+v", res)
+	}
+	for _, want := range []string{"<title>Access denied · Example Docs</title>", `<a href="https://help.example.com/">Contact support</a>`} {
+		if !strings.Contains(res.Response.Body, want) {
+			t.Errorf("403 page lacks %q", want)
+		}
+	}
+}
