@@ -41,6 +41,11 @@ type Config struct {
 	// else the first. Empty: the event's distributionDomainName, else the
 	// Host header.
 	Hosts []string `json:"hosts,omitempty"`
+	// CORSOrigins are the web origins (https://app.example.com) allowed to
+	// read the 401 and 403 answers check-auth gives a cross-origin API call:
+	// without Access-Control-Allow-Origin a browser hides them from the
+	// calling script, which then sees only a network error.
+	CORSOrigins []string `json:"corsOrigins,omitempty"`
 	// Scheme of the public URLs: "https" (default) or "http" for local runs.
 	// With "http" cookies lose Secure and responses lose HSTS.
 	Scheme string `json:"scheme,omitempty"`

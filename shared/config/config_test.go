@@ -74,6 +74,9 @@ func TestValidationNamesTheField(t *testing.T) {
 		substr string
 	}{
 		{"rule path", func(m map[string]any) { m["rules"].([]any)[2].(map[string]any)["path"] = "users/{sub}" }, `config: rules[2].path: must start with "/"`},
+		{"cors origin with a path", func(m map[string]any) { m["corsOrigins"] = []any{"https://app.example.com/"} }, "config: corsOrigins[0]: must be an origin"},
+		{"cors wildcard", func(m map[string]any) { m["corsOrigins"] = []any{"*"} }, "config: corsOrigins[0]:"},
+		{"cors origin in upper case", func(m map[string]any) { m["corsOrigins"] = []any{"https://App.example.com"} }, "config: corsOrigins[0]:"},
 		{"css in the accent colour", func(m map[string]any) { m["pages"] = map[string]any{"accentColor": "red;background:url(//x)"} }, "config: pages.accentColor: must be a colour"},
 		{"script support link", func(m map[string]any) { m["pages"] = map[string]any{"supportUrl": "javascript:alert(1)"} }, "config: pages.supportUrl: must be an https URL"},
 		{"plain http support link", func(m map[string]any) { m["pages"] = map[string]any{"supportUrl": "http://help.example.com"} }, "config: pages.supportUrl:"},

@@ -95,6 +95,13 @@ func (c *Config) validate() error {
 			return bad(fmt.Sprintf("hosts[%d]", i), "must be a host name (optionally :port), got %q", h)
 		}
 	}
+	for i, o := range c.CORSOrigins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || !hostRE.MatchString(u.Host) ||
+			u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || o != strings.ToLower(o) {
+			return bad(fmt.Sprintf("corsOrigins[%d]", i), "must be an origin such as https://app.example.com (lower case, no path), got %q", o)
+		}
+	}
 	if c.Scheme != "https" && c.Scheme != "http" {
 		return bad("scheme", `must be "https" or "http", got %q`, c.Scheme)
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -155,11 +156,27 @@ func (r *request) challenge(code int, errCode, desc string) *edge.Response {
 	}
 	resp := edge.NewResponse(code, r.h.cfg.Secure())
 	resp.Headers.Set("WWW-Authenticate", v)
+	r.allowCORS(resp)
 	body := http.StatusText(code)
 	if desc != "" {
 		body += ": " + desc
 	}
 	return resp.Text(body + "\n")
+}
+
+// allowCORS lets a script on a configured origin read the answer: the
+// Origin is echoed (never "*", as the call may carry cookies) and the
+// challenge header exposed. Vary: Origin keeps caches from serving the
+// answer for one origin to another.
+func (r *request) allowCORS(resp *edge.Response) {
+	origin := r.req.Headers.Get("origin")
+	if origin == "" || !slices.Contains(r.h.cfg.CORSOrigins, origin) {
+		return
+	}
+	resp.Headers.Set("Access-Control-Allow-Origin", origin)
+	resp.Headers.Set("Access-Control-Allow-Credentials", "true")
+	resp.Headers.Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+	resp.Headers.Add("Vary", "Origin")
 }
 
 func (r *request) realm() string {

@@ -537,3 +537,41 @@ func TestBrandedForbiddenPage(t *testing.T) {
 		}
 	}
 }
+
+// A script on a configured origin can read the 401 and 403 answers; other
+// origins get no CORS headers, so the browser keeps hiding them.
+func TestChallengeCORS(t *testing.T) {
+	f := newFixture(t, func(m map[string]any) { m["corsOrigins"] = []any{"https://app.example.com"} })
+	staff := f.accessToken(t, []string{"staff"}, suitetest.Now.Add(time.Hour))
+	for _, tt := range []struct {
+		name, uri, origin string
+		headers           []string
+		wantStatus        string
+		wantCORS          bool
+	}{
+		{"401 to an allowed origin", "/docs/a", "https://app.example.com", []string{"Accept", "application/json"}, "401", true},
+		{"403 to an allowed origin", "/admin/x", "https://app.example.com", []string{"Authorization", "Bearer " + staff}, "403", true},
+		{"bad token to an allowed origin", "/docs/a", "https://app.example.com", []string{"Authorization", "Bearer x.y.z"}, "401", true},
+		{"another origin", "/docs/a", "https://evil.example", []string{"Accept", "application/json"}, "401", false},
+		{"an origin differing in case", "/docs/a", "https://APP.example.com", []string{"Accept", "application/json"}, "401", false},
+		{"no origin", "/docs/a", "", []string{"Accept", "application/json"}, "401", false},
+	} {
+		headers := tt.headers
+		if tt.origin != "" {
+			headers = append(headers, "Origin", tt.origin)
+		}
+		res := f.handle(t, suitetest.Request(t, tt.uri, headers...))
+		if res.Response == nil || res.Response.Status != tt.wantStatus {
+			t.Fatalf("%s: %+v, want %s", tt.name, res.Response, tt.wantStatus)
+		}
+		h := res.Response.Headers
+		got := h.Get("access-control-allow-origin") != ""
+		if got != tt.wantCORS {
+			t.Errorf("%s: CORS headers %v, want %v", tt.name, got, tt.wantCORS)
+		}
+		if got && (h.Get("access-control-allow-origin") != tt.origin || h.Get("access-control-allow-credentials") != "true" ||
+			h.Get("access-control-expose-headers") != "WWW-Authenticate" || !strings.Contains(strings.Join(h.Values("vary"), ","), "Origin")) {
+			t.Errorf("%s: CORS headers %v", tt.name, h)
+		}
+	}
+}
