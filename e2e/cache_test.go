@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -25,24 +24,6 @@ import (
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
-// fakeClock is the one clock of the edge's cache and the functions.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // TestCachePerCredential runs the real check-auth behind the local edge
 // shaped as the template deploys it (testdata/demo/localedge-aws.json, which
 // a test in deploy keeps equal to the template's cache and origin request
@@ -53,7 +34,7 @@ func (c *fakeClock) advance(d time.Duration) {
 func TestCachePerCredential(t *testing.T) {
 	root := testtoken.ModuleRoot(t)
 	cfg := suitetest.Config(t, "cognito.json", nil)
-	clock := &fakeClock{now: suitetest.Now}
+	clock := suitetest.NewFakeClock(suitetest.Now) // the edge's cache and the functions share it
 	deps := lambdafn.Deps{Config: cfg, Now: clock.Now, Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Timeout: time.Second}}
 	ca, err := checkauth.New(deps)
 	if err != nil {
@@ -157,7 +138,7 @@ func TestCachePerCredential(t *testing.T) {
 		{"past the TTL: checked again", 2 * time.Second, "/admin/", []string{"Cookie", alice}, 200, false, 10, "admin"},
 	}
 	for _, s := range steps {
-		clock.advance(s.wait)
+		clock.Advance(s.wait)
 		status, xcache, body := get(s.path, s.header...)
 		if hit := xcache == "Hit from cloudfront"; status != s.wantStatus || hit != s.wantHit || checks.Load() != s.wantChecks {
 			t.Fatalf("%s: status %d, X-Cache %q, checks %d; want %d, hit %v, %d", s.name, status, xcache, checks.Load(), s.wantStatus, s.wantHit, s.wantChecks)
@@ -183,7 +164,7 @@ func TestCachePerCredential(t *testing.T) {
 		{"her session expired, the object has not", 45 * time.Second, 200, true, base + 1},
 		{"the object expired too: refresh", 16 * time.Second, 302, false, base + 2},
 	} {
-		clock.advance(s.wait)
+		clock.Advance(s.wait)
 		status, xcache, body := get("/docs/", "Cookie", erin)
 		if hit := xcache == "Hit from cloudfront"; status != s.wantStatus || hit != s.wantHit || checks.Load() != s.wantChecks {
 			t.Fatalf("%s: status %d, X-Cache %q, checks %d; want %d, hit %v, %d", s.name, status, xcache, checks.Load(), s.wantStatus, s.wantHit, s.wantChecks)

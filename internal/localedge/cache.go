@@ -180,6 +180,8 @@ type cache struct {
 	entries map[[sha256.Size]byte]*list.Element
 	order   *list.List // of *cached, oldest first
 	bytes   int
+
+	maxObject, maxBytes, maxEntries int // the cacheMax* limits; tests shrink them
 }
 
 type cached struct {
@@ -192,7 +194,10 @@ type cached struct {
 }
 
 func newCache() *cache {
-	return &cache{entries: map[[sha256.Size]byte]*list.Element{}, order: list.New()}
+	return &cache{
+		entries: map[[sha256.Size]byte]*list.Element{}, order: list.New(),
+		maxObject: cacheMaxObject, maxBytes: cacheMaxBytes, maxEntries: cacheMaxEntries,
+	}
 }
 
 // get returns the fresh entry under k, if any.
@@ -214,7 +219,7 @@ func (c *cache) get(k [sha256.Size]byte, now time.Time) *cached {
 // put stores e, replacing any entry under its key, and evicts expired
 // entries and then the oldest until the cache is within its limits.
 func (c *cache) put(e *cached, now time.Time) {
-	if len(e.body) > cacheMaxObject {
+	if len(e.body) > c.maxObject {
 		return
 	}
 	c.mu.Lock()
@@ -231,7 +236,7 @@ func (c *cache) put(e *cached, now time.Time) {
 		}
 		el = next
 	}
-	for c.order.Len() > cacheMaxEntries || c.bytes > cacheMaxBytes {
+	for c.order.Len() > c.maxEntries || c.bytes > c.maxBytes {
 		c.remove(c.order.Front())
 	}
 }

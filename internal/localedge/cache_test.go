@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/suitetest"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
@@ -91,30 +92,12 @@ func TestCachePolicyValidation(t *testing.T) {
 	}
 }
 
-// clock is a settable clock for the cache's TTLs.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // cacheEnv is an edge in front of an upstream that counts its requests and
 // answers each path with the Cache-Control the path names, and a function
 // that counts its invocations.
 type cacheEnv struct {
 	url      string
-	clock    *clock
+	clock    *suitetest.FakeClock
 	origin   atomic.Int64
 	function atomic.Int64
 	logs     *logBuffer
@@ -130,7 +113,7 @@ var upstreamCacheControl = map[string]string{
 
 func newCacheEnv(t *testing.T, b Behavior, f func(context.Context, edge.Event) (edge.Result, error)) *cacheEnv {
 	t.Helper()
-	env := &cacheEnv{clock: &clock{now: testNow()}, logs: &logBuffer{}}
+	env := &cacheEnv{clock: suitetest.NewFakeClock(testNow()), logs: &logBuffer{}}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := env.origin.Add(1)
 		if cc := upstreamCacheControl[r.URL.Path]; cc != "" {
@@ -204,7 +187,7 @@ func TestCacheOriginRequest(t *testing.T) {
 		{"POST bypasses the cache", "POST", "/long", []string{"Cookie", "session=alice"}, 0, "Miss from cloudfront", 13, 13},
 	}
 	for _, s := range steps {
-		e.clock.advance(s.wait)
+		e.clock.Advance(s.wait)
 		r, xcache := e.get(t, s.method, s.path, s.header...)
 		if xcache != s.wantXCache || e.function.Load() != s.wantFunctions || e.origin.Load() != s.wantOrigin {
 			t.Fatalf("%s: X-Cache %q, functions %d, origin %d; want %q, %d, %d",
@@ -314,25 +297,32 @@ func TestNoCachePolicy(t *testing.T) {
 
 func TestCacheEviction(t *testing.T) {
 	c := newCache()
+	c.maxEntries, c.maxBytes, c.maxObject = 4, 100, 40
 	now := testNow()
+	key := func(i int) [32]byte { return [32]byte{byte(i)} }
 	put := func(i int, ttl time.Duration, size int) {
-		var k [32]byte
-		k[0], k[1] = byte(i), byte(i>>8)
-		c.put(&cached{key: k, status: 200, header: http.Header{}, body: make([]byte, size), stored: now, expires: now.Add(ttl)}, now)
+		c.put(&cached{key: key(i), status: 200, header: http.Header{}, body: make([]byte, size), stored: now, expires: now.Add(ttl)}, now)
 	}
-	for i := range cacheMaxEntries + 10 {
+	has := func(i int) bool { return c.get(key(i), now) != nil }
+	for i := range 6 {
 		put(i, time.Minute, 1)
 	}
-	if c.order.Len() != cacheMaxEntries || len(c.entries) != cacheMaxEntries {
-		t.Errorf("entries %d/%d, want the cap %d", c.order.Len(), len(c.entries), cacheMaxEntries)
+	if c.order.Len() != 4 || has(0) || has(1) || !has(2) || !has(5) {
+		t.Errorf("entries %d, want the 4 newest", c.order.Len())
 	}
-	put(0, time.Minute, cacheMaxObject+1)
-	if c.bytes > cacheMaxBytes {
-		t.Errorf("bytes %d over the cap", c.bytes)
+	put(6, time.Minute, 41)
+	if has(6) {
+		t.Error("an object over maxObject was stored")
+	}
+	for i := 7; i < 10; i++ {
+		put(i, time.Minute, 40)
+	}
+	if c.bytes > 100 || has(7) || !has(8) || !has(9) {
+		t.Errorf("bytes %d (cap 100), entries %d: want the oldest evicted to fit the byte cap", c.bytes, c.order.Len())
 	}
 	now = now.Add(2 * time.Minute)
-	put(1, time.Minute, 1)
-	if c.order.Len() != 1 {
-		t.Errorf("expired entries kept: %d", c.order.Len())
+	put(11, time.Minute, 1)
+	if c.order.Len() != 1 || c.bytes != 1 {
+		t.Errorf("expired entries kept: %d entries, %d bytes", c.order.Len(), c.bytes)
 	}
 }

@@ -9,7 +9,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,4 +124,60 @@ func Location(t testing.TB, r *edge.Response) *url.URL {
 		t.Fatalf("bad Location: %v", err)
 	}
 	return u
+}
+
+// CheckGenerated fails t unless r is a generated response CloudFront takes
+// from any trigger and the suite's rules allow: a status in 200-599,
+// Cache-Control no-store, a body within the 40 KB of a viewer trigger.
+func CheckGenerated(t testing.TB, r *edge.Response) {
+	t.Helper()
+	if code, err := strconv.Atoi(r.Status); err != nil || code < 200 || code > 599 {
+		t.Fatalf("status %q", r.Status)
+	}
+	if !strings.Contains(r.Headers.Get("cache-control"), "no-store") {
+		t.Error("generated response without no-store")
+	}
+	if len(r.Body) > 40*1024 {
+		t.Errorf("body %d bytes, over CloudFront's 40 KB", len(r.Body))
+	}
+}
+
+// SameOriginPath reports whether loc, a Location value, stays on the same
+// origin: a path, never "//host" or "/\host" (which browsers read as
+// another host), and no header-splitting characters. It is written apart
+// from session.CleanReturnPath so that tests do not judge the code with
+// itself.
+func SameOriginPath(loc string) bool {
+	return strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") && !strings.HasPrefix(loc, `/\`) &&
+		!strings.ContainsAny(loc, "\r\n")
+}
+
+// Live reports whether a parsed Set-Cookie sets a cookie rather than
+// deleting it: Max-Age wins, and without one an Expires in the past deletes.
+func Live(c *http.Cookie) bool {
+	return c.MaxAge > 0 || (c.MaxAge == 0 && (c.Expires.IsZero() || c.Expires.After(time.Now())))
+}
+
+// FakeClock is a clock a test moves by hand; its Now goes into Deps.Now and
+// localedge.WithClock. It is safe for concurrent use.
+type FakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewFakeClock returns a FakeClock reading t.
+func NewFakeClock(t time.Time) *FakeClock { return &FakeClock{now: t} }
+
+// Now returns the clock's time.
+func (c *FakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock on by d.
+func (c *FakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
 }
