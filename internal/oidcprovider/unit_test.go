@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,7 @@ func TestNode(t *testing.T) {
 func TestVersionPinned(t *testing.T) {
 	var pkg struct {
 		Dependencies map[string]string `json:"dependencies"`
+		Engines      map[string]string `json:"engines"`
 	}
 	var lock struct {
 		Packages map[string]struct {
@@ -151,6 +153,10 @@ func TestVersionPinned(t *testing.T) {
 	}
 	if got := pkg.Dependencies["oidc-provider"]; got != Version {
 		t.Errorf("package.json pins oidc-provider %q, want exactly %q", got, Version)
+	}
+	// scripts/ensure-node.sh reads the minimum from engines.
+	if got, want := pkg.Engines["node"], ">="+strconv.Itoa(MinNodeMajor); got != want {
+		t.Errorf("package.json engines.node = %q, want %q (MinNodeMajor)", got, want)
 	}
 	if got := lock.Packages["node_modules/oidc-provider"].Version; got != Version {
 		t.Errorf("package-lock.json has oidc-provider %q, want %q", got, Version)
