@@ -425,6 +425,11 @@ func testOpaqueAccessTokens(t *testing.T, s *Server) {
 		if isJWT(tr.AccessToken) {
 			t.Fatal("access token without a resource is a JWT, want opaque")
 		}
+		// By default the ID token carries the scope claims even when the
+		// access token is for userinfo (see ClaimsOnlyAtUserinfo).
+		if got := roles(verifyJWT(t, s, tr.IDToken, s.Confidential.ID).claims); !slices.Equal(got, u.Groups) {
+			t.Errorf("id token realm_access.roles = %v, want %v", got, u.Groups)
+		}
 		in, err := s.Introspect(t.Context(), tr.AccessToken, "")
 		if err != nil {
 			t.Fatalf("Introspect: %v", err)
@@ -788,5 +793,22 @@ func TestCloseStopsEverything(t *testing.T) {
 	defer cancel()
 	if _, err := s.Discovery(ctx); err == nil {
 		t.Error("discovery still answers after Close")
+	}
+}
+
+// BenchmarkStart measures a provider start (node, oidc-provider's import,
+// two fresh keys, discovery and JWKS fetched) and Close, once installed.
+func BenchmarkStart(b *testing.B) {
+	StartForTest(b, testOptions()).Close() // installs, or skips without Node
+	o := testOptions()
+	o.CacheDir = ""
+	for b.Loop() {
+		s, err := Start(b.Context(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
