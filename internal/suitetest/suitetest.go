@@ -18,6 +18,8 @@ import (
 	"github.com/edgeauth/edgeauth/internal/testtoken"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
+	"github.com/edgeauth/edgeauth/shared/session"
 )
 
 // Now is the pinned clock of the suite's tests.
@@ -50,6 +52,17 @@ func Config(t testing.TB, name string, edit func(m map[string]any)) *config.Conf
 		t.Fatalf("config %s: %v", name, err)
 	}
 	return c
+}
+
+// Sessions is the session store the functions build from c, on the clock
+// now: what a test mints and reads the functions' cookies with.
+func Sessions(t testing.TB, c *config.Config, now func() time.Time) *session.Store {
+	t.Helper()
+	p, err := lambdafn.NewParts(lambdafn.Deps{Config: c, Now: now}.WithDefaults())
+	if err != nil {
+		t.Fatalf("parts: %v", err)
+	}
+	return p.Sessions
 }
 
 // Event reads testdata/events/<name> and lets edit change its request.

@@ -13,7 +13,7 @@ import (
 // Session is what the session cookie holds.
 type Session struct {
 	// Identity is who signed in. Keep only the claims some rule needs
-	// (config.Config.RuleClaims): every byte counts against the budget.
+	// ([authz.Authorizer.Claims]): every byte counts against the budget.
 	// Expiry and TokenUse are not stored; Session sets Identity.Expiry.
 	Identity verifier.Identity
 	// Expiry is when the session ends: the ID token's exp, or earlier.
@@ -76,8 +76,8 @@ func (s *Store) EncodeSession(sess Session) (*http.Cookie, error) {
 // ErrInvalid for a value that fails the MAC or does not decode, and
 // ErrExpired, together with the decoded Session, once Expiry has passed.
 // It does not check the identity against any rule.
-func (s *Store) Session(req *edge.Request) (Session, error) {
-	w, err := decodeCookie(s, req, s.signed, s.sessionName, checkSession)
+func (s *Store) Session(cs edge.Cookies) (Session, error) {
+	w, err := decodeCookie(s, cs, s.signed, s.sessionName, checkSession)
 	if err != nil && !errors.Is(err, ErrExpired) {
 		return Session{}, err
 	}
