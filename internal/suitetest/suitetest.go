@@ -34,6 +34,17 @@ func Clock() time.Time { return Now }
 // change the decoded JSON, and parses it with the real loader.
 func Config(t testing.TB, name string, edit func(m map[string]any)) *config.Config {
 	t.Helper()
+	c, err := config.Parse(ConfigJSON(t, name, edit))
+	if err != nil {
+		t.Fatalf("config %s: %v", name, err)
+	}
+	return c
+}
+
+// ConfigJSON is testdata/config/<name> as edit leaves the decoded JSON: a
+// config file's bytes, not yet checked.
+func ConfigJSON(t testing.TB, name string, edit func(m map[string]any)) []byte {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(t), "testdata", "config", name))
 	if err != nil {
 		t.Fatal(err)
@@ -45,15 +56,10 @@ func Config(t testing.TB, name string, edit func(m map[string]any)) *config.Conf
 	if edit != nil {
 		edit(m)
 	}
-	b, err = json.Marshal(m)
-	if err != nil {
+	if b, err = json.Marshal(m); err != nil {
 		t.Fatal(err)
 	}
-	c, err := config.Parse(b)
-	if err != nil {
-		t.Fatalf("config %s: %v", name, err)
-	}
-	return c
+	return b
 }
 
 // Sessions is the session store the functions build from c, on the clock

@@ -25,27 +25,6 @@ import (
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
-// configFile reads testdata/config/<name>, lets edit change the decoded
-// JSON and returns the file's bytes.
-func configFile(t *testing.T, name string, edit func(m map[string]any)) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(t), "testdata", "config", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	if edit != nil {
-		edit(m)
-	}
-	if b, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func jwksKeys(m map[string]any) []any { return m["jwks"].(map[string]any)["keys"].([]any) }
 
 // checkRefused asserts the one message a bad file gets: the field named,
@@ -136,7 +115,7 @@ func TestCheckConfigNamesTheField(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := configFile(t, "cognito.json", tt.edit)
+			b := suitetest.ConfigJSON(t, "cognito.json", tt.edit)
 			if _, err := config.Parse(b); err != nil {
 				t.Errorf("config.Parse = %v; the part's constructor, not config, should answer this", err)
 			}
@@ -149,7 +128,7 @@ func TestCheckConfigNamesTheField(t *testing.T) {
 // What only the file knows is answered by config.Parse, and CheckConfig
 // gives the same answer.
 func TestCheckConfigParseErrors(t *testing.T) {
-	b := configFile(t, "cognito.json", func(m map[string]any) { m["bearerToken"] = "refresh" })
+	b := suitetest.ConfigJSON(t, "cognito.json", func(m map[string]any) { m["bearerToken"] = "refresh" })
 	_, perr := config.Parse(b)
 	_, err := lambdafn.CheckConfig(b)
 	if perr == nil || err == nil || err.Error() != perr.Error() {
@@ -173,7 +152,7 @@ func TestCheckConfigOIDC(t *testing.T) {
 		{"end-session endpoint with a fragment", func(o map[string]any) { o["endSessionEndpoint"] = "https://login.example.org/logout#x" }, "config: oidc.endSessionEndpoint: must be an absolute http(s) URL without a fragment"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdafn.CheckConfig(configFile(t, "oidc.json", func(m map[string]any) { tt.edit(m["oidc"].(map[string]any)) }))
+			_, err := lambdafn.CheckConfig(suitetest.ConfigJSON(t, "oidc.json", func(m map[string]any) { tt.edit(m["oidc"].(map[string]any)) }))
 			checkRefused(t, err, tt.substr)
 		})
 	}
@@ -182,7 +161,7 @@ func TestCheckConfigOIDC(t *testing.T) {
 // An endpoint with a query (a tenant, say) used to be refused by config and
 // taken by idp.New: it is taken now, and the query reaches the IdP.
 func TestCheckConfigEndpointWithQuery(t *testing.T) {
-	b := configFile(t, "oidc.json", func(m map[string]any) {
+	b := suitetest.ConfigJSON(t, "oidc.json", func(m map[string]any) {
 		m["oidc"].(map[string]any)["authorizationEndpoint"] = "https://login.example.org/authorize?tenant=t1"
 	})
 	c, err := lambdafn.CheckConfig(b)
@@ -225,7 +204,7 @@ func TestCheckConfigECKeyBesideRSA(t *testing.T) {
 	if err := json.Unmarshal(raw, &ecKey); err != nil {
 		t.Fatal(err)
 	}
-	b := configFile(t, "cognito.json", func(m map[string]any) {
+	b := suitetest.ConfigJSON(t, "cognito.json", func(m map[string]any) {
 		m["jwks"].(map[string]any)["keys"] = append(jwksKeys(m), ecKey)
 	})
 	c, err := lambdafn.CheckConfig(b)
@@ -250,13 +229,13 @@ func TestCheckConfigECKeyBesideRSA(t *testing.T) {
 // The prefix length used to be 32 in config and 64 in the session store:
 // 32, in the store, now.
 func TestCheckConfigPrefixLength(t *testing.T) {
-	ok := configFile(t, "cognito.json", func(m map[string]any) {
+	ok := suitetest.ConfigJSON(t, "cognito.json", func(m map[string]any) {
 		m["cookies"].(map[string]any)["prefix"] = strings.Repeat("a", session.MaxPrefix)
 	})
 	if _, err := lambdafn.CheckConfig(ok); err != nil {
 		t.Errorf("CheckConfig(prefix of %d) = %v", session.MaxPrefix, err)
 	}
-	long := configFile(t, "cognito.json", func(m map[string]any) {
+	long := suitetest.ConfigJSON(t, "cognito.json", func(m map[string]any) {
 		m["cookies"].(map[string]any)["prefix"] = strings.Repeat("a", session.MaxPrefix+1)
 	})
 	_, err := lambdafn.CheckConfig(long)
@@ -264,7 +243,7 @@ func TestCheckConfigPrefixLength(t *testing.T) {
 }
 
 func TestFieldErrorIsInvalid(t *testing.T) {
-	_, err := lambdafn.CheckConfig(configFile(t, "cognito.json", func(m map[string]any) { m["clientId"] = "" }))
+	_, err := lambdafn.CheckConfig(suitetest.ConfigJSON(t, "cognito.json", func(m map[string]any) { m["clientId"] = "" }))
 	var fe *config.FieldError
 	if !errors.Is(err, config.ErrInvalid) || !errors.As(err, &fe) || fe.Field != "clientId" {
 		t.Errorf("err = %v, want a FieldError for clientId that is ErrInvalid", err)
