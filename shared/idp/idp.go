@@ -7,6 +7,11 @@
 // package, and the caller compares the ID token's nonce. Errors are classified
 // by the sentinels below and carry the OAuth error code and HTTP status, never
 // a token, code, verifier, secret or response body, so they are safe to log.
+//
+// New is the one check of a Config (client id, endpoints, scopes, extra
+// authorize parameters): a bad one is a *ConfigError naming the field. The
+// package takes its own Endpoints and knows nothing of the suite's config
+// file.
 package idp
 
 import (

@@ -12,6 +12,14 @@
 // Every cookie, name and attributes included, must fit the browsers' 4,096
 // byte limit. An encoding that would not fit fails with ErrTooLarge; an
 // oversized cookie is never produced.
+//
+// The readers take the request's cookies as [edge.Cookies], which a handler
+// parses once per request and hands to each, rather than the request: the
+// Cookie header is read once however many cookies a decision needs. Each
+// cookie's JSON is this package's own (the session's short names are a
+// contract with every browser holding one; TestSessionCookieGolden pins
+// them). New is the one check of a Config: a bad one is a *ConfigError
+// naming the field.
 package session
 
 import (

@@ -36,6 +36,15 @@
 //
 // Verify does not check the ID token's nonce; the caller compares
 // Identity.Nonce with the one it sent.
+//
+// # Configuration
+//
+// New is the one check of a Config: issuer, client id, skew and the pinned
+// key set, read one key at a time, so that a refusal, a *ConfigError, names
+// the key ("jwks.keys[1].kid"). Keys the verifier cannot use (EC, OKP,
+// another "use" or "alg") are skipped rather than refused, as issuers
+// publish them beside their RSA keys. The package knows nothing of the
+// suite's config file; failures of Verify are named for logs by [Reason].
 package verifier
 
 import (
