@@ -405,9 +405,9 @@ func (c *Config) derive() {
 	}
 	c.Issuer = c.OIDC.IssuerURL
 	c.Endpoints = Endpoints{
-		Authorize: c.OIDC.AuthorizationEndpoint,
-		Token:     c.OIDC.TokenEndpoint,
-		Revoke:    c.OIDC.RevocationEndpoint,
+		Authorize:     c.OIDC.AuthorizationEndpoint,
+		Token:         c.OIDC.TokenEndpoint,
+		Revoke:        c.OIDC.RevocationEndpoint,
 		Logout:        c.OIDC.EndSessionEndpoint,
 		JWKS:          c.OIDC.JWKSURI,
 		Introspection: c.OIDC.IntrospectionEndpoint,
