@@ -143,7 +143,9 @@ func TestUserinfo(t *testing.T) {
 		t.Errorf("ID token with groups: session %+v, %d userinfo calls; want no call", sess, len(ui.seen))
 	}
 	for name, edit := range map[string]func(){
-		"another subject":  func() { ui.claims = map[string]any{"sub": "someone-else", "realm_access": map[string]any{"roles": []any{"admins"}}} },
+		"another subject": func() {
+			ui.claims = map[string]any{"sub": "someone-else", "realm_access": map[string]any{"roles": []any{"admins"}}}
+		},
 		"no subject":       func() { ui.claims = map[string]any{"realm_access": map[string]any{"roles": []any{"admins"}}} },
 		"userinfo refuses": func() { ui.status = 401 },
 		"userinfo down":    func() { ui.status = 503 },
