@@ -214,7 +214,7 @@ func TestPathFromEnv(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, n := range []string{"cognito.json", "oidc.json"} {
+	for _, n := range []string{"cognito.json", "oidc.json", "rfc9068.json"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "config", n))
 		if err != nil {
 			f.Fatal(err)

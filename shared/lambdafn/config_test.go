@@ -318,7 +318,7 @@ func TestNewPartsCarriesTheFile(t *testing.T) {
 }
 
 func FuzzCheckConfig(f *testing.F) {
-	for _, n := range []string{"cognito.json", "oidc.json"} {
+	for _, n := range []string{"cognito.json", "oidc.json", "rfc9068.json"} {
 		b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(f), "testdata", "config", n))
 		if err != nil {
 			f.Fatal(err)
