@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -522,9 +523,23 @@ func FuzzParseBearer(f *testing.F) {
 	})
 }
 
+// FuzzVerify runs arbitrary tokens through a Cognito verifier and through
+// an OIDC verifier that allows every supported algorithm (so the EC, Ed25519
+// and PSS paths and the token-typing rules are explored too).
 func FuzzVerify(f *testing.F) {
 	m := testtoken.Keys(f)
 	v := newVerifier(f, true, m.JWKS())
+	es := testtoken.NewKey(f, "es", "ES256")
+	ed := testtoken.NewKey(f, "ed", "EdDSA")
+	ps := testtoken.NewKey(f, "ps", "PS256")
+	all, err := verifier.New(verifier.Config{
+		Issuer: oidcIss, ClientID: clientID, Audiences: []string{api}, UntypedAccessTokens: true,
+		Algorithms: verifier.SupportedAlgorithms(), GroupsClaim: "realm_access.roles", ClaimPaths: []string{"tenant.id"},
+		JWKS: testtoken.JWKSOf(f, es.JWK(true), ed.JWK(false), ps.JWK(true)), ClockSkew: skew, Now: fixedClock, CacheSize: -1,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
 	claims := testtoken.CognitoAccess(cognitoIss, clientID, "u", []string{"g"}, inAnHour)
 	f.Add(m.Sign(f, claims))
 	f.Add(m.SignWith(f, "", "none", claims))
@@ -532,19 +547,22 @@ func FuzzVerify(f *testing.F) {
 	f.Add("...")
 	f.Add("eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3Qta2V5LTEifQ.e30.")
 	f.Add("a.b.c")
+	for _, k := range []*testtoken.Key{es, ed, ps} {
+		f.Add(k.SignHeader(f, typed(k.Alg, k.KeyID), accessClaims(oidcIss)))
+		f.Add(k.Sign(f, with(accessClaims(oidcIss), "nonce", "n", "realm_access", map[string]any{"roles": []any{"a"}})))
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		id, err := v.Verify(context.Background(), raw, verifier.UseAny)
-		if err == nil {
-			if id == nil || id.Subject == "" {
-				t.Fatalf("Verify(%q) = %+v, nil", raw, id)
+		for _, v := range []*verifier.Verifier{v, all} {
+			id, err := v.Verify(context.Background(), raw, verifier.UseAny)
+			if err == nil {
+				if id == nil || id.Subject == "" || (id.TokenUse != verifier.UseAccess && id.TokenUse != verifier.UseID) {
+					t.Fatalf("Verify(%q) = %+v, nil", raw, id)
+				}
+				continue
 			}
-			return
-		}
-		for _, s := range allSentinel {
-			if errors.Is(err, s) {
-				return
+			if !slices.ContainsFunc(allSentinel, func(s error) bool { return errors.Is(err, s) }) {
+				t.Fatalf("Verify(%q) error %v matches no sentinel", raw, err)
 			}
 		}
-		t.Fatalf("Verify(%q) error %v matches no sentinel", raw, err)
 	})
 }
