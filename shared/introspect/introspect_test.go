@@ -5,15 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/suitetest"
 	"github.com/edgeauth/edgeauth/internal/testtoken"
 	"github.com/edgeauth/edgeauth/shared/idp"
 	"github.com/edgeauth/edgeauth/shared/introspect"
@@ -28,54 +27,6 @@ const (
 )
 
 var t0 = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-
-// server is a real RFC 7662 endpoint answering each token as told.
-type server struct {
-	*httptest.Server
-	calls   atomic.Int64
-	mu      sync.Mutex
-	answers map[string]string // token -> JSON answer; missing: inactive
-	status  int               // 0: 200
-	block   chan struct{}     // non-nil: wait for it
-	auth    []string
-}
-
-func newServer(t testing.TB) *server {
-	s := &server{answers: map[string]string{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.calls.Add(1)
-		user, pass, _ := r.BasicAuth()
-		s.mu.Lock()
-		s.auth = append(s.auth, user+":"+pass+" "+r.PostFormValue("token_type_hint"))
-		a, ok := s.answers[r.PostFormValue("token")]
-		status, block := s.status, s.block
-		s.mu.Unlock()
-		if block != nil {
-			select {
-			case <-block:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if !ok {
-			a = `{"active":false}`
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if status != 0 {
-			w.WriteHeader(status)
-		}
-		_, _ = w.Write([]byte(a))
-	}))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *server) set(token string, m map[string]any) {
-	b, _ := json.Marshal(m)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.answers[token] = string(b)
-}
 
 // active is an answer as oidc-provider gives it for an opaque access token
 // of a resource, with Keycloak-style nested roles.
@@ -96,14 +47,14 @@ func active(kv ...any) map[string]any {
 }
 
 type fixture struct {
-	srv   *server
+	srv   *suitetest.Introspection
 	c     *introspect.Checker
 	clock time.Time
 }
 
 func newFixture(t testing.TB, edit func(*introspect.Config)) *fixture {
 	t.Helper()
-	f := &fixture{srv: newServer(t), clock: t0}
+	f := &fixture{srv: suitetest.NewIntrospection(t), clock: t0}
 	p, err := idp.New(idp.Config{
 		ClientID: clientID, ClientSecret: secret,
 		Endpoints: idp.Endpoints{Authorize: issuer + "/auth", Token: issuer + "/token", Introspection: f.srv.URL + "/introspect"},
@@ -132,7 +83,7 @@ func newFixture(t testing.TB, edit func(*introspect.Config)) *fixture {
 
 func TestCheckActive(t *testing.T) {
 	f := newFixture(t, nil)
-	f.srv.set("opaque-1", active())
+	f.srv.Set("opaque-1", active())
 	id, err := f.c.Check(context.Background(), "opaque-1")
 	if err != nil {
 		t.Fatal(err)
@@ -141,13 +92,13 @@ func TestCheckActive(t *testing.T) {
 		!slices.Equal(id.Scopes, []string{"api:read"}) || id.TokenUse != verifier.UseAccess || !id.Expiry.Equal(t0.Add(time.Hour)) {
 		t.Errorf("identity = %+v", id)
 	}
-	if got := f.srv.auth[0]; got != clientID+":"+secret+" access_token" {
+	if got := f.srv.Seen()[0]; got != clientID+":"+secret+" access_token" {
 		t.Errorf("introspection request auth and hint = %q, want Basic as at the token endpoint and the access_token hint", got)
 	}
 	id.Groups[0] = "changed"
 	again, err := f.c.Check(context.Background(), "opaque-1")
-	if err != nil || again.Groups[0] != "admins" || f.srv.calls.Load() != 1 {
-		t.Errorf("second check = %+v, %v after %d calls; want the cached identity, unchanged, and 1 call", again, err, f.srv.calls.Load())
+	if err != nil || again.Groups[0] != "admins" || f.srv.Calls() != 1 {
+		t.Errorf("second check = %+v, %v after %d calls; want the cached identity, unchanged, and 1 call", again, err, f.srv.Calls())
 	}
 }
 
@@ -156,20 +107,20 @@ func TestCheckActive(t *testing.T) {
 func TestCacheLifetime(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
-	f.srv.set("long", active())                                      // exp in an hour: CacheTTL (1m) decides
-	f.srv.set("short", active("exp", t0.Add(20*time.Second).Unix())) // exp decides
-	f.srv.set("no-exp", active("exp", nil))                          // CacheTTL decides
+	f.srv.Set("long", active())                                      // exp in an hour: CacheTTL (1m) decides
+	f.srv.Set("short", active("exp", t0.Add(20*time.Second).Unix())) // exp decides
+	f.srv.Set("no-exp", active("exp", nil))                          // CacheTTL decides
 	for _, tok := range []string{"long", "short", "no-exp", "bad"} {
 		_, _ = f.c.Check(ctx, tok)
 	}
-	if n := f.srv.calls.Load(); n != 4 {
+	if n := f.srv.Calls(); n != 4 {
 		t.Fatalf("%d calls, want 4", n)
 	}
 	calls := func(tok string, at time.Duration) int64 {
 		f.clock = t0.Add(at)
-		before := f.srv.calls.Load()
+		before := f.srv.Calls()
 		_, _ = f.c.Check(ctx, tok)
-		return f.srv.calls.Load() - before
+		return f.srv.Calls() - before
 	}
 	for _, tt := range []struct {
 		tok  string
@@ -196,7 +147,7 @@ func TestFloodOfBadTokens(t *testing.T) {
 			t.Fatalf("Check(garbage) = %v, want ErrInactive", err)
 		}
 	}
-	if n := f.srv.calls.Load(); n != 1 {
+	if n := f.srv.Calls(); n != 1 {
 		t.Errorf("100 checks of one bad token made %d calls, want 1", n)
 	}
 }
@@ -229,7 +180,7 @@ func TestCheckRefusals(t *testing.T) {
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tok := "tok-" + string(rune('a'+i))
-			f.srv.set(tok, tt.answer)
+			f.srv.Set(tok, tt.answer)
 			id, err := f.c.Check(context.Background(), tok)
 			if id != nil || !errors.Is(err, tt.want) || introspect.Reason(err) != tt.reason {
 				t.Errorf("Check = %+v, %v (%q); want %v (%q)", id, err, introspect.Reason(err), tt.want, tt.reason)
@@ -243,7 +194,7 @@ func TestCheckRefusals(t *testing.T) {
 		"keycloak":  active("typ", "Bearer"),
 		"lowercase": active("token_type", "bearer"),
 	} {
-		f.srv.set("ok-"+name, a)
+		f.srv.Set("ok-"+name, a)
 		if _, err := f.c.Check(context.Background(), "ok-"+name); err != nil {
 			t.Errorf("Check(%s) = %v, want it accepted", name, err)
 		}
@@ -255,7 +206,7 @@ func TestCheckRefusals(t *testing.T) {
 func TestProviderDown(t *testing.T) {
 	const tok = "SECRET-OPAQUE-TOKEN-42"
 	f := newFixture(t, nil)
-	f.srv.set(tok, active())
+	f.srv.Set(tok, active())
 	check := func(ctx context.Context) error {
 		t.Helper()
 		id, err := f.c.Check(ctx, tok)
@@ -267,22 +218,21 @@ func TestProviderDown(t *testing.T) {
 		}
 		return err
 	}
-	f.srv.status = http.StatusServiceUnavailable
+	f.srv.SetStatus(http.StatusServiceUnavailable)
 	for range 2 {
 		if err := check(context.Background()); !errors.Is(err, introspect.ErrUnavailable) || !errors.Is(err, idp.ErrUnavailable) || introspect.Reason(err) != "introspection unavailable" {
 			t.Errorf("Check with the provider answering 503 = %v, want ErrUnavailable", err)
 		}
 	}
-	if n := f.srv.calls.Load(); n != 2 {
+	if n := f.srv.Calls(); n != 2 {
 		t.Errorf("%d calls, want 2: failures are not cached", n)
 	}
-	f.srv.status = http.StatusUnauthorized
+	f.srv.SetStatus(http.StatusUnauthorized)
 	if err := check(context.Background()); !errors.Is(err, introspect.ErrUnavailable) || !errors.Is(err, idp.ErrRejected) {
 		t.Errorf("Check with the client refused = %v, want ErrUnavailable (idp.ErrRejected)", err)
 	}
-	f.srv.status = 0
-	f.srv.block = make(chan struct{})
-	defer close(f.srv.block)
+	f.srv.SetStatus(0)
+	defer f.srv.Hold()()
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	if err := check(ctx); !errors.Is(err, introspect.ErrUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
@@ -319,7 +269,7 @@ func (fakeProvider) Introspect(context.Context, string) (map[string]any, error) 
 // and a lookup, no call.
 func BenchmarkIntrospectCached(b *testing.B) {
 	f := newFixture(b, nil)
-	f.srv.set("opaque-bench", active())
+	f.srv.Set("opaque-bench", active())
 	ctx := context.Background()
 	if _, err := f.c.Check(ctx, "opaque-bench"); err != nil {
 		b.Fatal(err)
@@ -330,7 +280,7 @@ func BenchmarkIntrospectCached(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	if n := f.srv.calls.Load(); n != 1 {
+	if n := f.srv.Calls(); n != 1 {
 		b.Fatalf("%d calls, want 1", n)
 	}
 }
@@ -343,9 +293,7 @@ func FuzzJudge(f *testing.F) {
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, answer string) {
 		tok := "fuzz-" + strconv.FormatInt(n.Add(1), 10)
-		fx.srv.mu.Lock()
-		fx.srv.answers[tok] = answer
-		fx.srv.mu.Unlock()
+		fx.srv.SetRaw(tok, []byte(answer))
 		id, err := fx.c.Check(context.Background(), tok)
 		if err != nil {
 			if id != nil || introspect.Reason(err) == "invalid" {

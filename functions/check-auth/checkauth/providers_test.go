@@ -3,13 +3,8 @@ package checkauth_test
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -160,54 +155,16 @@ func TestBearerAlgorithmsAndClaims(t *testing.T) {
 	}
 }
 
-// introspection is a real RFC 7662 endpoint.
-type introspection struct {
-	*httptest.Server
-	calls   atomic.Int64
-	mu      sync.Mutex
-	answers map[string]map[string]any
-	status  int
-	block   chan struct{}
-}
-
-func newIntrospection(t *testing.T) *introspection {
-	in := &introspection{answers: map[string]map[string]any{}}
-	in.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in.calls.Add(1)
-		in.mu.Lock()
-		a, ok := in.answers[r.PostFormValue("token")]
-		status, block := in.status, in.block
-		in.mu.Unlock()
-		if block != nil {
-			select {
-			case <-block:
-			case <-r.Context().Done():
-				return
-			}
-		}
-		if !ok {
-			a = map[string]any{"active": false}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if status != 0 {
-			w.WriteHeader(status)
-		}
-		_ = json.NewEncoder(w).Encode(a)
-	}))
-	t.Cleanup(in.Close)
-	return in
-}
-
 // TestOpaqueBearer (point 7): a Bearer token that is not a JWT is checked
 // by introspection: active passes (groups from the configured claim),
 // inactive is 401, and an IdP down or slow is 503 with Retry-After within
 // the deadline, never a pass. Without an endpoint it is simply invalid.
 func TestOpaqueBearer(t *testing.T) {
-	in := newIntrospection(t)
-	in.answers["opaque-admin"] = map[string]any{
+	in := suitetest.NewIntrospection(t)
+	in.Set("opaque-admin", map[string]any{
 		"active": true, "token_type": "Bearer", "sub": "u-1", "aud": api, "iss": oidcIssuer, "scope": "api:read",
 		"exp": suitetest.Now.Add(time.Hour).Unix(), "realm_access": map[string]any{"roles": []any{"admins"}},
-	}
+	})
 	f := newOIDC(t, func(m map[string]any) {
 		m["oidc"].(map[string]any)["introspectionEndpoint"] = in.URL + "/introspect"
 		m["resource"] = api
@@ -219,23 +176,19 @@ func TestOpaqueBearer(t *testing.T) {
 			t.Fatalf("active opaque token: %q (%s), want it passed on", status, reason)
 		}
 	}
-	if n := in.calls.Load(); n != 1 {
+	if n := in.Calls(); n != 1 {
 		t.Errorf("3 requests with one token made %d introspection calls, want 1 (cached)", n)
 	}
 	if status, reason, _ := f.bearer(t, ctx, "/admin/", "opaque-unknown"); status != "401" || reason != "invalid token: inactive" {
 		t.Errorf("inactive opaque token: %q (%s), want 401", status, reason)
 	}
-	in.mu.Lock()
-	in.status = 503
-	in.mu.Unlock()
+	in.SetStatus(503)
 	status, reason, res := f.bearer(t, ctx, "/admin/", "opaque-new")
 	if status != "503" || res.Response.Headers.Get("retry-after") != checkauth.RetryAfter || reason != "introspection unavailable" {
 		t.Errorf("IdP answering 503: %q (%s), want 503 with Retry-After", status, reason)
 	}
-	in.mu.Lock()
-	in.status, in.block = 0, make(chan struct{})
-	in.mu.Unlock()
-	defer close(in.block)
+	in.SetStatus(0)
+	defer in.Hold()()
 	// Lambda's deadline, less the margin lambdafn.Budget keeps back.
 	dl, cancel := context.WithTimeout(ctx, lambdafn.DeadlineMargin+300*time.Millisecond)
 	defer cancel()
@@ -272,16 +225,11 @@ func TestInsecureIDTokenBearer(t *testing.T) {
 // BenchmarkBearerIntrospected is the whole handler for an opaque Bearer
 // token already introspected: the cached path, no call.
 func BenchmarkBearerIntrospected(b *testing.B) {
-	in := &introspection{answers: map[string]map[string]any{"opaque-bench": {
+	in := suitetest.NewIntrospection(b)
+	in.Set("opaque-bench", map[string]any{
 		"active": true, "token_type": "Bearer", "sub": "u-1", "aud": api, "iss": oidcIssuer,
 		"exp": suitetest.Now.Add(time.Hour).Unix(), "groups": []any{"staff"},
-	}}}
-	in.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		in.calls.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(in.answers[r.PostFormValue("token")])
-	}))
-	defer in.Close()
+	})
 	f := newOIDC(b, func(m map[string]any) {
 		m["oidc"].(map[string]any)["introspectionEndpoint"] = in.URL
 		m["resource"] = api
@@ -291,7 +239,7 @@ func BenchmarkBearerIntrospected(b *testing.B) {
 	}
 	ev := suitetest.Request(b, "/docs/a", "Authorization", "Bearer opaque-bench")
 	benchmark(b, &fixture{h: f.h}, ev, false)
-	if n := in.calls.Load(); n != 1 {
+	if n := in.Calls(); n != 1 {
 		b.Fatalf("%d introspection calls, want 1", n)
 	}
 }
