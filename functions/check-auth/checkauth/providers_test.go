@@ -243,3 +243,18 @@ func BenchmarkBearerIntrospected(b *testing.B) {
 		b.Fatalf("%d introspection calls, want 1", n)
 	}
 }
+
+// TestRuleClaimPath (point 6): a rule's {claim} segment reads the claim by
+// the same claim path as groups: here a nested member.
+func TestRuleClaimPath(t *testing.T) {
+	f := newOIDC(t, func(m map[string]any) {
+		m["resource"] = api
+		m["rules"] = []any{map[string]any{"path": "/tenants/{tenant.id}/*"}}
+	})
+	tok := f.typed(t, claims(api, "tenant", map[string]any{"id": "t-42"}))
+	for path, want := range map[string]string{"/tenants/t-42/report": "", "/tenants/t-7/report": "403"} {
+		if status, reason, _ := f.bearer(t, context.Background(), path, tok); status != want {
+			t.Errorf("%s: %q (%s), want %q", path, status, reason, want)
+		}
+	}
+}
