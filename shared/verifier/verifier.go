@@ -400,7 +400,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string, use TokenUse) (*Ident
 
 // verify is the three steps of a first-seen token: the signature (with the
 // key and algorithm the pinned set binds), the registered claims, then the
-// token kind, audience and identity.
+// token kind, audience and identity. The last step works on plain values
+// (typ, a claims map, aud), so a claims decoder other than jwt.Parse can
+// stand in the middle without touching the rules on either side.
 func (v *Verifier) verify(buf []byte, use TokenUse) (*Identity, error) {
 	payload, typ, err := v.verifySignature(buf)
 	if err != nil {
