@@ -6,6 +6,7 @@ FUZZTIME ?= 5s
 CONFIG ?=
 JWKS ?=
 INVOKE ?= in-process
+IDP ?=
 
 .PHONY: all build test unit e2e bench fuzz run package dex chromium node vet fmt clean
 
@@ -49,9 +50,9 @@ bench:
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (CONFIG= for your own IdP, EDGE= for another edge config, INVOKE=runtime-api)
-run: dex build
-	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
+## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (IDP=oidc-provider for panva's oidc-provider, CONFIG= for your own IdP, EDGE= for another edge config, INVOKE=runtime-api)
+run: $(if $(filter oidc-provider,$(IDP)),node,dex) build
+	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(IDP),-idp $(IDP)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
 
 ## package: dist/<function>.zip for Lambda@Edge (make package CONFIG=prod.json [JWKS=jwks.json])
 package:

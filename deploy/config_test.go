@@ -260,9 +260,9 @@ func TestCompleteErrors(t *testing.T) {
 			m["keys"] = []any{map[string]any{"hash": "c2hvcnQ=", "block": "c2hvcnQ="}}
 			return m
 		}()), wantIs: config.ErrInvalid, wantMsg: "keys[0].hash"},
-		{name: "issuer has no RSA key", config: marshal(t, oidcConfig(t, ts.URL, true)), wantIs: deploy.ErrJWKS, wantMsg: "no RSA"},
+		{name: "issuer has no RSA key", config: marshal(t, oidcConfig(t, ts.URL, true)), wantIs: deploy.ErrJWKS, wantMsg: "no signing key for the allowed algorithms (RS256)"},
 		{name: "issuer down", config: marshal(t, oidcConfig(t, downTS.URL, true)), wantIs: deploy.ErrJWKS, wantMsg: "500"},
-		{name: "jwks file without keys", config: marshal(t, baseConfig(t)), jwks: []byte(`{"keys":[]}`), wantMsg: "no RSA"},
+		{name: "jwks file without keys", config: marshal(t, baseConfig(t)), jwks: []byte(`{"keys":[]}`), wantMsg: "no signing key for the allowed algorithms (RS256)"},
 		{name: "jwks file with a private key", config: marshal(t, baseConfig(t)),
 			jwks: []byte(`{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB","d":"AQAB"}]}`), wantIs: config.ErrInvalid, wantMsg: "private"},
 	}

@@ -18,6 +18,8 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2"
+
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
 
 // The redirect URIs are never served: Login stops at the redirect that
@@ -261,6 +263,7 @@ func TestProvider(t *testing.T) {
 		{"EndSession", testEndSession},
 		{"PKCEIsRequired", testPKCEIsRequired},
 		{"LoginRejectsWrongPassword", testLoginRejectsWrongPassword},
+		{"SuiteConfig", testSuiteConfig},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.run(t, s) })
 	}
@@ -810,5 +813,36 @@ func BenchmarkStart(b *testing.B) {
 		if err := s.Close(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// testSuiteConfig: the generated suite config passes the whole check a cold
+// start makes, with both of the provider's keys loaded and its endpoints,
+// resource and audiences carried over.
+func testSuiteConfig(t *testing.T, s *Server) {
+	b, err := s.SuiteConfig("http://localhost:8080")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := lambdafn.CheckConfig(b)
+	if err != nil {
+		t.Fatalf("CheckConfig(SuiteConfig) = %v", err)
+	}
+	m := s.Metadata()
+	if c.Endpoints.Introspection != m.IntrospectionEndpoint || c.Endpoints.Userinfo != m.UserinfoEndpoint || c.Endpoints.Logout != m.EndSessionEndpoint || c.Endpoints.Revoke != m.RevocationEndpoint {
+		t.Errorf("endpoints = %+v, want the discovery document's", c.Endpoints)
+	}
+	if c.Resource != DefaultResource || !slices.Equal(c.AccessAudiences(), []string{DefaultResource, opaqueResource}) || c.AuthorizeParams["prompt"] != "consent" {
+		t.Errorf("resource %q, audiences %v, prompt %q", c.Resource, c.AccessAudiences(), c.AuthorizeParams["prompt"])
+	}
+	p, err := lambdafn.NewParts(lambdafn.Deps{Config: c}.WithDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks := p.Verifier.KeySet(); len(ks.Loaded) != 2 || len(ks.Skipped) != 0 {
+		t.Errorf("key set = %s, want the RS256 and the ES256 key loaded", ks)
+	}
+	if len(c.Warnings()) != 0 {
+		t.Errorf("warnings = %q", c.Warnings())
 	}
 }

@@ -92,6 +92,7 @@ type Decision struct {
 type Authorizer struct {
 	rules  []rule
 	claims []string
+	groups bool // some rule names groups
 }
 
 type rule struct {
@@ -131,6 +132,7 @@ func New(rules []Rule) (*Authorizer, error) {
 			return nil, err
 		}
 		a.rules = append(a.rules, cr)
+		a.groups = a.groups || len(cr.groups) > 0
 		for _, c := range claims {
 			if !slices.Contains(a.claims, c) {
 				a.claims = append(a.claims, c)
@@ -143,6 +145,10 @@ func New(rules []Rule) (*Authorizer, error) {
 // Claims lists the claims the rules' {claim} segments name, in the order
 // they first appear: all a session must keep of an identity's claims.
 func (a *Authorizer) Claims() []string { return slices.Clone(a.claims) }
+
+// UsesGroups reports whether some rule names groups: whether an identity
+// without them could be refused for lack of them.
+func (a *Authorizer) UsesGroups() bool { return a.groups }
 
 func compile(field string, r Rule) (rule, []string, error) {
 	p := r.Path

@@ -22,8 +22,18 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
+)
+
+// BearerToken values.
+const (
+	// BearerAccess: an Authorization header must carry an access token.
+	BearerAccess = "access"
+	// BearerInsecureIDToken: an access token, or an ID token for the
+	// client (insecure; for Dex).
+	BearerInsecureIDToken = "insecureIdToken"
 )
 
 // FileName is the config file's name beside the function binary.
@@ -84,8 +94,37 @@ type Config struct {
 	AuthorizeParams map[string]string `json:"authorizeParams,omitempty"`
 
 	// BearerToken is which token an Authorization header must carry:
-	// "access" (default), "id", or "any".
+	// "access" (default), or "insecureIdToken", which also takes an ID token
+	// for the client: insecure (ID tokens are not meant for APIs and travel
+	// in URLs and logs), for providers without access tokens a resource
+	// server can tell apart (Dex). The values "id" and "any" are gone.
 	BearerToken string `json:"bearerToken,omitempty"`
+
+	// Audiences a Bearer access token must name, any one: its aud (RFC
+	// 9068), or for Cognito its client_id. Default: Resource when set, else
+	// ClientID.
+	Audiences []string `json:"audiences,omitempty"`
+	// Resource is the RFC 8707 resource indicator requested at login, at
+	// the authorize and the token endpoint (code exchange and refresh).
+	Resource string `json:"resource,omitempty"`
+	// UntypedAccessTokens accepts access tokens without typ at+jwt (see
+	// verifier.Config.UntypedAccessTokens).
+	UntypedAccessTokens bool `json:"untypedAccessTokens,omitempty"`
+	// Algorithms are the JWS algorithms allowed. Default: RS256.
+	Algorithms []string `json:"algorithms,omitempty"`
+	// GroupsClaim is the claim path groups are read from (package claims).
+	// Default: cognito:groups (Cognito), groups (OIDC).
+	GroupsClaim string `json:"groupsClaim,omitempty"`
+	// Userinfo makes parse-callback fetch, at login and refresh, the
+	// claims the suite reads (groups, rule claims) from the userinfo
+	// endpoint when the ID token lacks them.
+	Userinfo bool `json:"userinfo,omitempty"`
+	// IntrospectionCacheTTL bounds how long an active introspection answer
+	// is reused (never past the token's exp). Default 60s.
+	IntrospectionCacheTTL Duration `json:"introspectionCacheTtl,omitempty"`
+	// IntrospectionInactiveTTL is how long an inactive or refused answer is
+	// reused. Default 5s.
+	IntrospectionInactiveTTL Duration `json:"introspectionInactiveTtl,omitempty"`
 
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
@@ -128,6 +167,11 @@ type OIDC struct {
 	// Optional: without them sign-out skips revocation / IdP logout.
 	RevocationEndpoint string `json:"revocationEndpoint,omitempty"`
 	EndSessionEndpoint string `json:"endSessionEndpoint,omitempty"`
+	// IntrospectionEndpoint (RFC 7662), optional: with it a Bearer token
+	// that is not a JWT is checked there.
+	IntrospectionEndpoint string `json:"introspectionEndpoint,omitempty"`
+	// UserinfoEndpoint, optional: needed by Userinfo.
+	UserinfoEndpoint string `json:"userinfoEndpoint,omitempty"`
 	// JWKSURI is where packaging fetches the key set from.
 	JWKSURI string `json:"jwksUri,omitempty"`
 }
@@ -142,6 +186,8 @@ type Endpoints struct {
 	// (client_id + logout_uri instead of id_token_hint).
 	CognitoLogout bool
 	JWKS          string
+	Introspection string // "" when the provider has none
+	Userinfo      string
 }
 
 // Paths are the suite's own paths.
@@ -286,7 +332,7 @@ func preflight(b []byte) error {
 	if json.Unmarshal(b, &top) != nil {
 		return nil // the full decode reports it
 	}
-	for _, f := range []string{"clockSkew", "sessionLifetime", "refreshLifetime"} {
+	for _, f := range []string{"clockSkew", "sessionLifetime", "refreshLifetime", "introspectionCacheTtl", "introspectionInactiveTtl"} {
 		if raw, ok := top[f]; ok {
 			var d Duration
 			if err := d.UnmarshalJSON(raw); err != nil {
@@ -335,7 +381,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Paths.SignOut, "/signout")
 	def(&c.Paths.AfterSignOut, "/")
 	def(&c.Cookies.Prefix, "edgeauth")
-	def(&c.BearerToken, "access")
+	def(&c.BearerToken, BearerAccess)
 	def(&c.LogLevel, "info")
 	if c.ClockSkew == 0 {
 		c.ClockSkew = Duration(30 * time.Second)
@@ -353,17 +399,45 @@ func (c *Config) derive() {
 			Logout:        base + "/logout",
 			CognitoLogout: true,
 			JWKS:          c.Issuer + "/.well-known/jwks.json",
+			Userinfo:      base + "/oauth2/userInfo",
 		}
 		return
 	}
 	c.Issuer = c.OIDC.IssuerURL
 	c.Endpoints = Endpoints{
-		Authorize: c.OIDC.AuthorizationEndpoint,
-		Token:     c.OIDC.TokenEndpoint,
-		Revoke:    c.OIDC.RevocationEndpoint,
-		Logout:    c.OIDC.EndSessionEndpoint,
-		JWKS:      c.OIDC.JWKSURI,
+		Authorize:     c.OIDC.AuthorizationEndpoint,
+		Token:         c.OIDC.TokenEndpoint,
+		Revoke:        c.OIDC.RevocationEndpoint,
+		Logout:        c.OIDC.EndSessionEndpoint,
+		JWKS:          c.OIDC.JWKSURI,
+		Introspection: c.OIDC.IntrospectionEndpoint,
+		Userinfo:      c.OIDC.UserinfoEndpoint,
 	}
+}
+
+// AccessAudiences are the audiences a Bearer access token must name:
+// Audiences, else Resource, else the client id.
+func (c *Config) AccessAudiences() []string {
+	switch {
+	case len(c.Audiences) > 0:
+		return c.Audiences
+	case c.Resource != "":
+		return []string{c.Resource}
+	}
+	return []string{c.ClientID}
+}
+
+// Warnings are what a cold start should log about a config that works but
+// may not do what its author expects.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.OIDC != nil && slices.Contains(c.Scopes, "offline_access") && !slices.Contains(strings.Fields(c.AuthorizeParams["prompt"]), "consent") {
+		w = append(w, "scopes: offline_access is requested without authorizeParams.prompt \"consent\": a provider that follows OpenID Connect Core §11 strictly (oidc-provider) issues no refresh token then, and sessions end at the ID token's expiry")
+	}
+	if c.BearerToken == BearerInsecureIDToken {
+		w = append(w, "bearerToken: insecureIdToken accepts ID tokens as Bearer credentials; they are not meant for APIs and travel in URLs (id_token_hint) and logs")
+	}
+	return w
 }
 
 // Secure reports whether cookies get Secure and responses HSTS.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -64,6 +65,26 @@ func TestExamplesLoad(t *testing.T) {
 	if o.Paths.ParseAuth != "/parseauth" || o.Paths.AfterSignOut != "/signed-out.html" || len(o.Keys) != 2 {
 		t.Errorf("OIDC paths/keys = %+v, %d keys", o.Paths, len(o.Keys))
 	}
+	if got := o.AccessAudiences(); !slices.Equal(got, []string{"edgeauth-site"}) {
+		t.Errorf("OIDC audiences = %v, want the client id by default", got)
+	}
+	if w := o.Warnings(); len(w) != 1 || !strings.Contains(w[0], "offline_access is requested without") {
+		t.Errorf("OIDC example warnings = %q, want the offline_access one (prompt=login)", w)
+	}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("Cognito example warnings = %q, want none (Cognito issues refresh tokens without prompt=consent)", w)
+	}
+
+	r, err := config.Load(filepath.Join("..", "..", "testdata", "config", "rfc9068.json"))
+	if err != nil {
+		t.Fatalf("rfc9068 example: %v", err)
+	}
+	if got := r.AccessAudiences(); !slices.Equal(got, []string{r.Resource}) || r.Resource == "" {
+		t.Errorf("RFC 9068 audiences = %v, want the resource %q", got, r.Resource)
+	}
+	if r.Endpoints.Introspection == "" || r.Endpoints.Userinfo == "" || len(r.Warnings()) != 0 {
+		t.Errorf("RFC 9068 example: endpoints %+v, warnings %q", r.Endpoints, r.Warnings())
+	}
 }
 
 // Each bad file fails with one message naming the field. These are what
@@ -85,6 +106,14 @@ func TestValidationNamesTheField(t *testing.T) {
 		{"pool in other region", func(m map[string]any) { m["cognito"].(map[string]any)["userPoolId"] = "eu-west-1_abc" }, "config: cognito.userPoolId: pool"},
 		{"bad duration", func(m map[string]any) { m["clockSkew"] = "soon" }, "clockSkew"},
 		{"bearer", func(m map[string]any) { m["bearerToken"] = "refresh" }, "config: bearerToken:"},
+		{"bearer any is gone", func(m map[string]any) { m["bearerToken"] = "any" }, `config: bearerToken: "any" is no longer accepted: an ID token is not an access token`},
+		{"bearer id is gone", func(m map[string]any) { m["bearerToken"] = "id" }, `config: bearerToken: "id" is no longer accepted`},
+		{"bad introspection ttl", func(m map[string]any) { m["introspectionCacheTtl"] = "later" }, "config: introspectionCacheTtl:"},
+		{"userinfo without endpoint", func(m map[string]any) {
+			delete(m, "cognito")
+			m["oidc"] = map[string]any{"issuerUrl": "https://x.example", "authorizationEndpoint": "https://x.example/a", "tokenEndpoint": "https://x.example/t"}
+			m["userinfo"] = true
+		}, "config: userinfo: needs oidc.userinfoEndpoint"},
 		{"log level", func(m map[string]any) { m["logLevel"] = "loud" }, "config: logLevel:"},
 		{"duplicate path", func(m map[string]any) { m["paths"].(map[string]any)["signOut"] = "/parseauth" }, "config: paths.signOut: is the same as paths.parseAuth"},
 		{"unknown field", func(m map[string]any) { m["clientSecrets"] = "x" }, `unknown field "clientSecrets"`},
@@ -185,7 +214,7 @@ func TestPathFromEnv(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, n := range []string{"cognito.json", "oidc.json"} {
+	for _, n := range []string{"cognito.json", "oidc.json", "rfc9068.json"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "config", n))
 		if err != nil {
 			f.Fatal(err)

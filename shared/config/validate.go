@@ -82,9 +82,14 @@ func (c *Config) validate() error {
 		return bad("sessionLifetime", "must not be negative")
 	}
 	switch c.BearerToken {
-	case "access", "id", "any":
+	case BearerAccess, BearerInsecureIDToken:
+	case "id", "any":
+		return bad("bearerToken", `%q is no longer accepted: an ID token is not an access token (RFC 9068). Use "access" (with untypedAccessTokens for providers whose access tokens carry no typ at+jwt), or "insecureIdToken" for a provider whose access tokens cannot be told from ID tokens (Dex)`, c.BearerToken)
 	default:
-		return bad("bearerToken", `must be "access", "id" or "any", got %q`, c.BearerToken)
+		return bad("bearerToken", `must be "access" or "insecureIdToken", got %q`, c.BearerToken)
+	}
+	if c.Userinfo && c.OIDC != nil && c.OIDC.UserinfoEndpoint == "" {
+		return bad("userinfo", "needs oidc.userinfoEndpoint")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -1,7 +1,10 @@
 // Package idp talks to the identity provider (the Cognito hosted UI or any
-// OpenID Connect provider) through golang.org/x/oauth2: it builds the
-// authorize URL with PKCE (S256) and a nonce, exchanges a code, refreshes,
-// revokes a refresh token (RFC 7009) and builds the logout URL.
+// OpenID Connect provider): through golang.org/x/oauth2 it builds the
+// authorize URL with PKCE (S256) and a nonce and exchanges a code; with
+// requests of its own it refreshes (x/oauth2's TokenSource cannot send the
+// RFC 8707 resource parameter on a refresh), revokes a refresh token (RFC
+// 7009), introspects an access token (RFC 7662) and reads userinfo; and it
+// builds the logout URL.
 //
 // It verifies nothing: the tokens it returns are raw strings for the verifier
 // package, and the caller compares the ID token's nonce. Errors are classified
@@ -82,6 +85,10 @@ type Endpoints struct {
 	Token     string // required
 	Revoke    string // RFC 7009 revocation; "" when the provider has none
 	Logout    string // RP-initiated logout; "" when the provider has none
+	// Introspection is RFC 7662 token introspection; "" when unused.
+	Introspection string
+	// Userinfo is OpenID Connect's userinfo endpoint; "" when unused.
+	Userinfo string
 	// CognitoLogout is true for Cognito's non-standard /logout
 	// (client_id + logout_uri instead of id_token_hint).
 	CognitoLogout bool
@@ -103,9 +110,13 @@ type Config struct {
 	Scopes []string
 	// ExtraParams are added to the authorize URL (identity_provider,
 	// prompt, login_hint…). They cannot name the suite's own parameters
-	// (response_type, client_id, redirect_uri, scope, state, nonce and the
-	// PKCE challenge).
+	// (response_type, client_id, redirect_uri, scope, state, nonce, the
+	// PKCE challenge, and resource).
 	ExtraParams map[string]string
+	// Resource is an RFC 8707 resource indicator (an absolute URI without a
+	// fragment) sent to the authorize endpoint and with every code exchange
+	// and refresh, so that the access token is issued for that API.
+	Resource string
 	// HTTPClient makes every IdP call. Nil means a client with Go's default
 	// transport.
 	HTTPClient *http.Client
@@ -125,9 +136,11 @@ type Provider struct {
 	endpoints  Endpoints
 	scope      string
 	extra      map[string]string
+	resource   string
 	client     *http.Client
 	timeout    time.Duration
 	revokeWait time.Duration
+	checkWait  time.Duration // introspection and userinfo
 	now        func() time.Time
 }
 
@@ -165,6 +178,8 @@ func New(cfg Config) (*Provider, error) {
 		{"endpoints.token", cfg.Endpoints.Token, true},
 		{"endpoints.revoke", cfg.Endpoints.Revoke, false},
 		{"endpoints.logout", cfg.Endpoints.Logout, false},
+		{"endpoints.introspection", cfg.Endpoints.Introspection, false},
+		{"endpoints.userinfo", cfg.Endpoints.Userinfo, false},
 	} {
 		if err := checkURL(e.field, e.url, e.required); err != nil {
 			return nil, err
@@ -186,6 +201,12 @@ func New(cfg Config) (*Provider, error) {
 			return nil, bad("extraParams."+k, "%q is set by the suite and cannot be overridden", k)
 		}
 	}
+	if cfg.Resource != "" {
+		// RFC 8707 §2: an absolute URI without a fragment.
+		if u, err := url.Parse(cfg.Resource); err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(cfg.Resource, "#") {
+			return nil, bad("resource", "must be an absolute URI without a fragment (RFC 8707), got %q", cfg.Resource)
+		}
+	}
 	if cfg.Timeout < 0 {
 		return nil, bad("timeout", "must not be negative, got %v", cfg.Timeout)
 	}
@@ -196,6 +217,7 @@ func New(cfg Config) (*Provider, error) {
 		endpoints: cfg.Endpoints,
 		scope:     strings.Join(cfg.Scopes, " "),
 		extra:     maps.Clone(cfg.ExtraParams),
+		resource:  cfg.Resource,
 		client:    cfg.HTTPClient,
 		timeout:   cfg.Timeout,
 		now:       cfg.Now,
@@ -207,6 +229,7 @@ func New(cfg Config) (*Provider, error) {
 		p.timeout = DefaultTimeout
 	}
 	p.revokeWait = min(p.timeout, maxRevokeTimeout)
+	p.checkWait = min(p.timeout, maxCheckTimeout)
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -251,7 +274,7 @@ func checkURL(field, raw string, required bool) error {
 func reserved(name string) bool {
 	switch name {
 	case "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-		"code_challenge", "code_challenge_method":
+		"code_challenge", "code_challenge_method", "resource":
 		return true
 	}
 	return false
@@ -284,8 +307,8 @@ func NewNonce() string {
 
 // AuthorizeURL returns the IdP's authorize URL for one login attempt:
 // response_type=code, client_id, redirect_uri, scope, state, nonce and the
-// S256 code_challenge derived from verifier, plus the configured extra
-// parameters. The caller keeps state, nonce and verifier (in the login-state
+// S256 code_challenge derived from verifier, resource when configured, plus
+// the configured extra parameters. The caller keeps state, nonce and verifier (in the login-state
 // cookie); none is checked here beyond being passed along.
 func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) string {
 	opts := make([]oauth2.AuthCodeOption, 0, len(p.extra)+7)
@@ -303,12 +326,15 @@ func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) stri
 		oauth2.SetAuthURLParam("nonce", nonce),
 		oauth2.S256ChallengeOption(verifier),
 	)
+	if p.resource != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("resource", p.resource))
+	}
 	return p.oauth.AuthCodeURL(state, opts...)
 }
 
 // Exchange trades an authorization code for tokens (grant_type
-// authorization_code, with the PKCE code_verifier and the redirect_uri used
-// in the authorize request). The response must carry an id_token, or the
+// authorization_code, with the PKCE code_verifier, the redirect_uri used
+// in the authorize request, and resource when configured). The response must carry an id_token, or the
 // error is ErrUnavailable. The tokens are not verified here, and the ID
 // token's nonce is the caller's to check.
 func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI string) (*Tokens, error) {
@@ -321,10 +347,13 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI str
 	}
 	ctx, cancel := context.WithTimeout(p.clientContext(ctx), p.timeout)
 	defer cancel()
-	tok, err := p.oauth.Exchange(ctx, code,
-		oauth2.VerifierOption(verifier),
-		oauth2.SetAuthURLParam("redirect_uri", redirectURI),
-	)
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("redirect_uri", redirectURI)}
+	if p.resource != "" {
+		// RFC 8707 §2.2: without it oidc-provider issues the access token
+		// for userinfo, not for the API.
+		opts = append(opts, oauth2.SetAuthURLParam("resource", p.resource))
+	}
+	tok, err := p.oauth.Exchange(ctx, code, opts...)
 	if err != nil {
 		return nil, classify("exchange code", err)
 	}
@@ -336,8 +365,10 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI str
 }
 
 // Refresh trades a refresh token for fresh tokens (grant_type
-// refresh_token). Tokens.RefreshToken is "" unless the IdP rotated the
-// refresh token, in which case the caller must store the new one.
+// refresh_token, and resource when configured). Tokens.RefreshToken is ""
+// unless the IdP rotated the refresh token, in which case the caller must
+// store the new one. It authenticates as Exchange does and classifies
+// failures the same way.
 //
 // An OIDC provider may answer a refresh without an id_token (OIDC Core
 // §12.2; Cognito always sends one). Then Tokens.IDToken is "" and the caller
@@ -347,15 +378,16 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, e
 	if refreshToken == "" {
 		return nil, fmt.Errorf("refresh: empty refresh token: %w", ErrInvalidGrant)
 	}
-	ctx, cancel := context.WithTimeout(p.clientContext(ctx), p.timeout)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	// An empty access token makes the source refresh at once.
-	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, classify("refresh", err)
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+	if p.resource != "" {
+		form.Set("resource", p.resource)
 	}
-	t := p.tokens(tok)
-	// x/oauth2 copies the old refresh token in when the response has none.
+	t, err := p.tokenRequest(ctx, "refresh", form)
+	if err != nil {
+		return nil, err
+	}
 	if t.RefreshToken == refreshToken {
 		t.RefreshToken = ""
 	}

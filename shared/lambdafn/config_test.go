@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -87,7 +88,15 @@ func TestCheckConfigNamesTheField(t *testing.T) {
 			for _, k := range jwksKeys(m) {
 				k.(map[string]any)["alg"] = "RS512"
 			}
-		}, `config: jwks.keys: has no signing key: no RSA key with "use" "sig" (or none) and "alg" "RS256" (or none); skipped keys[0] (alg "RS512"), keys[1] (alg "RS512")`},
+		}, `config: jwks.keys: has no signing key for the allowed algorithms (RS256); skipped keys[0] (alg "RS512" not allowed), keys[1] (alg "RS512" not allowed)`},
+		// Issue 8's fields, named as the file names them.
+		{"hmac algorithm", func(m map[string]any) { m["algorithms"] = []any{"RS256", "HS256"} }, `config: algorithms[1]: "HS256" is never accepted`},
+		{"unsupported algorithm", func(m map[string]any) { m["algorithms"] = []any{"ES512"} }, `config: algorithms[0]: "ES512" is not supported`},
+		{"empty audience", func(m map[string]any) { m["audiences"] = []any{""} }, "config: audiences[0]: must not be empty"},
+		{"untyped with Cognito", func(m map[string]any) { m["untypedAccessTokens"] = true }, "config: untypedAccessTokens: does not apply to Cognito"},
+		{"resource not a URI", func(m map[string]any) { m["resource"] = "api" }, "config: resource: must be an absolute URI"},
+		{"resource as an authorize parameter", func(m map[string]any) { m["authorizeParams"] = map[string]any{"resource": "https://api.example.com"} }, "config: authorizeParams.resource:"},
+		{"groups claim", func(m map[string]any) { m["groupsClaim"] = "/" }, "config: groupsClaim:"},
 		{"star in middle", func(m map[string]any) { m["rules"].([]any)[0].(map[string]any)["path"] = "/a/*/b" }, "config: rules[0].path:"},
 		{"public with groups", func(m map[string]any) { m["rules"].([]any)[0].(map[string]any)["groups"] = []any{"x"} }, "config: rules[0].public:"},
 		// An empty segment in a rule used to pass config (and make package)
@@ -150,9 +159,26 @@ func TestCheckConfigOIDC(t *testing.T) {
 		{"no authorize endpoint", func(o map[string]any) { delete(o, "authorizationEndpoint") }, "config: oidc.authorizationEndpoint: is required"},
 		{"revocation endpoint not a URL", func(o map[string]any) { o["revocationEndpoint"] = "not a url" }, "config: oidc.revocationEndpoint:"},
 		{"end-session endpoint with a fragment", func(o map[string]any) { o["endSessionEndpoint"] = "https://login.example.org/logout#x" }, "config: oidc.endSessionEndpoint: must be an absolute http(s) URL without a fragment"},
+		{"introspection endpoint", func(o map[string]any) { o["introspectionEndpoint"] = "ftp://x" }, "config: oidc.introspectionEndpoint:"},
+		{"userinfo endpoint", func(o map[string]any) { o["userinfoEndpoint"] = "/me" }, "config: oidc.userinfoEndpoint:"},
+		{"untyped without an API audience", func(o map[string]any) { o["untypedAccessTokens"] = true }, "config: audiences: untyped access tokens need an API audience other than the client id"},
+		{"introspection cache ttl", func(o map[string]any) {
+			o["introspectionEndpoint"] = "https://login.example.org/introspect"
+			o["introspectionCacheTtl"] = "2h"
+		}, "config: introspectionCacheTtl: must be between 0s and 1h0m0s"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := lambdafn.CheckConfig(suitetest.ConfigJSON(t, "oidc.json", func(m map[string]any) { tt.edit(m["oidc"].(map[string]any)) }))
+			_, err := lambdafn.CheckConfig(suitetest.ConfigJSON(t, "oidc.json", func(m map[string]any) {
+				o := m["oidc"].(map[string]any)
+				tt.edit(o)
+				// Top-level fields set through o move up.
+				for _, f := range []string{"untypedAccessTokens", "introspectionCacheTtl"} {
+					if v, ok := o[f]; ok {
+						m[f] = v
+						delete(o, f)
+					}
+				}
+			}))
 			checkRefused(t, err, tt.substr)
 		})
 	}
@@ -292,7 +318,7 @@ func TestNewPartsCarriesTheFile(t *testing.T) {
 }
 
 func FuzzCheckConfig(f *testing.F) {
-	for _, n := range []string{"cognito.json", "oidc.json"} {
+	for _, n := range []string{"cognito.json", "oidc.json", "rfc9068.json"} {
 		b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(f), "testdata", "config", n))
 		if err != nil {
 			f.Fatal(err)
@@ -311,4 +337,93 @@ func FuzzCheckConfig(f *testing.F) {
 			t.Fatalf("accepted config without derived fields, keys or key set: %+v", c)
 		}
 	})
+}
+
+// Key sets as providers publish them (issue 8): an EC and an OKP key, an
+// encryption key and a key type the suite does not know, beside the RSA
+// keys, load; the cold start logs one line saying which keys verify tokens
+// and which were skipped and why. An EC key verifies once ES256 is allowed.
+func TestKeySetAsProvidersPublishIt(t *testing.T) {
+	ec := testtoken.NewKey(t, "ec-1", "ES256")
+	ed := testtoken.NewKey(t, "ed-1", "EdDSA")
+	enc := testtoken.NewKey(t, "enc-1", "RS256").JWK(false)
+	enc["use"], enc["alg"] = "enc", "RSA-OAEP"
+	pq := map[string]any{"kty": "AKP", "alg": "ML-DSA-65", "kid": "pq-1", "pub": "AAAA"}
+	build := func(algs ...any) (*config.Config, *lambdafn.Parts, string) {
+		t.Helper()
+		b := suitetest.ConfigJSON(t, "cognito.json", func(m map[string]any) {
+			m["jwks"].(map[string]any)["keys"] = append(jwksKeys(m), ec.JWK(true), ed.JWK(true), enc, pq)
+			if len(algs) > 0 {
+				m["algorithms"] = algs
+			}
+		})
+		c, err := lambdafn.CheckConfig(b)
+		if err != nil {
+			t.Fatalf("CheckConfig(a key set as published, algorithms %v) = %v", algs, err)
+		}
+		var logs strings.Builder
+		p, err := lambdafn.NewParts(lambdafn.Deps{Config: c, Now: suitetest.Clock, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}.WithDefaults())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c, p, logs.String()
+	}
+	c, p, logs := build()
+	var line struct {
+		Msg             string
+		Loaded, Skipped int
+		Keys            string
+	}
+	if err := json.Unmarshal([]byte(strings.SplitN(logs, "\n", 2)[0]), &line); err != nil {
+		t.Fatalf("cold-start log %q: %v", logs, err)
+	}
+	if line.Msg != "key set" || line.Loaded != 2 || line.Skipped != 4 ||
+		!strings.Contains(line.Keys, `ec-1: alg "ES256" not allowed`) || !strings.Contains(line.Keys, `enc-1: use "enc"`) ||
+		!strings.Contains(line.Keys, `pq-1: kty "AKP" not supported`) || !strings.Contains(line.Keys, `ed-1: alg "EdDSA" not allowed`) {
+		t.Errorf("cold-start log line = %+v", line)
+	}
+	ecTok := ec.Sign(t, testtoken.CognitoAccess(c.Issuer, c.ClientID, "u", nil, suitetest.Now.Add(time.Hour)))
+	if _, err := p.Verifier.Verify(context.Background(), ecTok, verifier.UseAccess); !errors.Is(err, verifier.ErrSignature) {
+		t.Errorf("Verify(ES256 token, RS256 only) = %v, want ErrSignature", err)
+	}
+	_, p, logs = build("RS256", "ES256", "EdDSA")
+	for _, k := range []*testtoken.Key{ec, ed} {
+		tok := k.Sign(t, testtoken.CognitoAccess(c.Issuer, c.ClientID, "u", nil, suitetest.Now.Add(time.Hour)))
+		if _, err := p.Verifier.Verify(context.Background(), tok, verifier.UseAccess); err != nil {
+			t.Errorf("Verify(%s token, %s allowed) = %v", k.Alg, k.Alg, err)
+		}
+	}
+	if !strings.Contains(logs, `"loaded":4,"skipped":2`) {
+		t.Errorf("cold-start log = %s, want 4 keys loaded and 2 skipped", logs)
+	}
+}
+
+// A generic issuer asked for offline_access without prompt=consent gets a
+// warning at cold start: spec-strict providers issue no refresh token then.
+func TestColdStartWarnings(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(m map[string]any)
+		want string
+	}{
+		{"offline_access without consent", nil, "offline_access is requested without authorizeParams.prompt"},
+		{"with consent", func(m map[string]any) { m["authorizeParams"] = map[string]any{"prompt": "login consent"} }, ""},
+		{"no offline_access", func(m map[string]any) { m["scopes"] = []any{"openid"} }, ""},
+		{"insecure bearer", func(m map[string]any) { m["scopes"] = []any{"openid"}; m["bearerToken"] = "insecureIdToken" }, "insecureIdToken accepts ID tokens"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := lambdafn.CheckConfig(suitetest.ConfigJSON(t, "oidc.json", tt.edit))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var logs strings.Builder
+			if _, err := lambdafn.NewParts(lambdafn.Deps{Config: c, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}.WithDefaults()); err != nil {
+				t.Fatal(err)
+			}
+			warns := strings.Count(logs.String(), `"level":"WARN"`)
+			if (tt.want == "") != (warns == 0) || (tt.want != "" && !strings.Contains(logs.String(), tt.want)) {
+				t.Errorf("cold-start log:\n%s\nwant a warning saying %q", logs.String(), tt.want)
+			}
+		})
+	}
 }

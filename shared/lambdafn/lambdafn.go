@@ -30,6 +30,7 @@ import (
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/idp"
+	"github.com/edgeauth/edgeauth/shared/introspect"
 	"github.com/edgeauth/edgeauth/shared/page"
 	"github.com/edgeauth/edgeauth/shared/session"
 	"github.com/edgeauth/edgeauth/shared/verifier"
@@ -156,6 +157,9 @@ type Parts struct {
 	IdP      *idp.Provider
 	Rules    *authz.Authorizer
 	Pages    *page.Renderer
+	// Introspect checks opaque Bearer tokens; nil without
+	// oidc.introspectionEndpoint.
+	Introspect *introspect.Checker
 }
 
 // NewParts builds the parts from d's config, clock and HTTP client. Each
@@ -163,19 +167,36 @@ type Parts struct {
 // *config.FieldError naming the file's field ("config: rules[2].path: must
 // start with "/", got …"), so errors.Is(err, config.ErrInvalid) holds for
 // every problem of the file.
+//
+// It logs, through d.Logger, one line about the key set (the keys that
+// verify tokens and those skipped, and why) and one warning per
+// config.Warnings: what a function's cold start says about its config.
 func NewParts(d Deps) (*Parts, error) {
 	c := d.Config
 	if c == nil {
 		return nil, errors.New("no config")
 	}
 	names := fileNames(c)
+	rules := make([]authz.Rule, len(c.Rules))
+	for i, r := range c.Rules {
+		rules[i] = authz.Rule{Path: r.Path, Public: r.Public, Groups: r.Groups, Scopes: r.Scopes}
+	}
+	a, err := authz.New(rules)
+	if err != nil {
+		return nil, inFile(err, names)
+	}
 	v, err := verifier.New(verifier.Config{
-		Issuer:    c.Issuer,
-		ClientID:  c.ClientID,
-		Cognito:   c.Cognito != nil,
-		JWKS:      c.JWKS,
-		ClockSkew: c.ClockSkew.Std(),
-		Now:       d.Now,
+		Issuer:              c.Issuer,
+		ClientID:            c.ClientID,
+		Cognito:             c.Cognito != nil,
+		Audiences:           c.AccessAudiences(),
+		UntypedAccessTokens: c.UntypedAccessTokens,
+		Algorithms:          c.Algorithms,
+		GroupsClaim:         c.GroupsClaim,
+		ClaimPaths:          a.Claims(),
+		JWKS:                c.JWKS,
+		ClockSkew:           c.ClockSkew.Std(),
+		Now:                 d.Now,
 	})
 	if err != nil {
 		return nil, inFile(err, names)
@@ -213,28 +234,52 @@ func NewParts(d Deps) (*Parts, error) {
 			Revoke:        c.Endpoints.Revoke,
 			Logout:        c.Endpoints.Logout,
 			CognitoLogout: c.Endpoints.CognitoLogout,
+			Introspection: c.Endpoints.Introspection,
+			Userinfo:      c.Endpoints.Userinfo,
 		},
 		Scopes:      c.Scopes,
 		ExtraParams: c.AuthorizeParams,
+		Resource:    c.Resource,
 		HTTPClient:  d.HTTPClient,
 		Now:         d.Now,
 	})
 	if err != nil {
 		return nil, inFile(err, names)
 	}
-	rules := make([]authz.Rule, len(c.Rules))
-	for i, r := range c.Rules {
-		rules[i] = authz.Rule{Path: r.Path, Public: r.Public, Groups: r.Groups, Scopes: r.Scopes}
-	}
-	a, err := authz.New(rules)
-	if err != nil {
-		return nil, inFile(err, names)
+	var in *introspect.Checker
+	if c.Endpoints.Introspection != "" {
+		in, err = introspect.New(introspect.Config{
+			Provider:    p,
+			Issuer:      c.Issuer,
+			Audiences:   v.Audiences(),
+			Read:        v.IdentityOf,
+			CacheTTL:    c.IntrospectionCacheTTL.Std(),
+			InactiveTTL: c.IntrospectionInactiveTTL.Std(),
+			ClockSkew:   c.ClockSkew.Std(),
+			Now:         d.Now,
+		})
+		if err != nil {
+			return nil, inFile(err, names)
+		}
 	}
 	pages, err := page.New(c.Secure(), page.Branding{SiteName: c.Pages.SiteName, AccentColor: c.Pages.AccentColor, SupportURL: c.Pages.SupportURL})
 	if err != nil {
 		return nil, inFile(err, names)
 	}
-	return &Parts{Verifier: v, Sessions: s, IdP: p, Rules: a, Pages: pages}, nil
+	logColdStart(d.Logger, c, v.KeySet())
+	return &Parts{Verifier: v, Sessions: s, IdP: p, Rules: a, Pages: pages, Introspect: in}, nil
+}
+
+// logColdStart says what the config amounts to that the operator may not
+// see from the file: which keys verify tokens, and its warnings.
+func logColdStart(log *slog.Logger, c *config.Config, keys verifier.KeyReport) {
+	if log == nil {
+		return
+	}
+	log.Info("key set", "loaded", len(keys.Loaded), "skipped", len(keys.Skipped), "keys", keys.String())
+	for _, w := range c.Warnings() {
+		log.Warn("config", "warning", w)
+	}
 }
 
 // CheckConfig is the whole check of a config file, the one a cold start
@@ -271,10 +316,15 @@ func fileNames(c *config.Config) map[string]fieldName {
 	}
 	names := map[string]fieldName{
 		// verifier.Config
-		"issuer":    issuer,
-		"clientId":  {file: "clientId"},
-		"jwks":      {file: "jwks"},
-		"clockSkew": {file: "clockSkew"},
+		"issuer":              issuer,
+		"clientId":            {file: "clientId"},
+		"jwks":                {file: "jwks"},
+		"clockSkew":           {file: "clockSkew"},
+		"audiences":           {file: "audiences"},
+		"untypedAccessTokens": {file: "untypedAccessTokens"},
+		"algorithms":          {file: "algorithms"},
+		"groupsClaim":         {file: "groupsClaim"},
+		"claimPaths":          {file: "rules"}, // the rules' {claim} segments
 		// session.Config
 		"prefix":          {file: "cookies.prefix"},
 		"domain":          {file: "cookies.domain"},
@@ -285,13 +335,19 @@ func fileNames(c *config.Config) map[string]fieldName {
 		"parseAuthPath":   {file: "paths.parseAuth"},
 		"refreshLifetime": {file: "refreshLifetime"},
 		// idp.Config
-		"clientSecret":        {file: "clientSecret"},
-		"endpoints.authorize": endpoint("oidc.authorizationEndpoint"),
-		"endpoints.token":     endpoint("oidc.tokenEndpoint"),
-		"endpoints.revoke":    endpoint("oidc.revocationEndpoint"),
-		"endpoints.logout":    endpoint("oidc.endSessionEndpoint"),
-		"scopes":              {file: "scopes"},
-		"extraParams":         {file: "authorizeParams"},
+		"clientSecret":            {file: "clientSecret"},
+		"endpoints.authorize":     endpoint("oidc.authorizationEndpoint"),
+		"endpoints.token":         endpoint("oidc.tokenEndpoint"),
+		"endpoints.revoke":        endpoint("oidc.revocationEndpoint"),
+		"endpoints.logout":        endpoint("oidc.endSessionEndpoint"),
+		"endpoints.introspection": {file: "oidc.introspectionEndpoint"},
+		"endpoints.userinfo":      endpoint("oidc.userinfoEndpoint"),
+		"scopes":                  {file: "scopes"},
+		"extraParams":             {file: "authorizeParams"},
+		"resource":                {file: "resource"},
+		// introspect.Config
+		"cacheTtl":    {file: "introspectionCacheTtl"},
+		"inactiveTtl": {file: "introspectionInactiveTtl"},
 		// authz.New's rules are the file's, in order.
 		"rules": {file: "rules"},
 		// page.Branding
@@ -347,6 +403,9 @@ func partField(err error) (field, problem string, ok bool) {
 		return e.Field, e.Problem, true
 	}
 	if e, ok := errors.AsType[*page.ConfigError](err); ok {
+		return e.Field, e.Problem, true
+	}
+	if e, ok := errors.AsType[*introspect.ConfigError](err); ok {
 		return e.Field, e.Problem, true
 	}
 	return "", "", false

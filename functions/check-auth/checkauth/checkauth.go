@@ -19,6 +19,7 @@ import (
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/idp"
+	"github.com/edgeauth/edgeauth/shared/introspect"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 	"github.com/edgeauth/edgeauth/shared/page"
 	"github.com/edgeauth/edgeauth/shared/session"
@@ -33,6 +34,7 @@ type Handler struct {
 	sessions *session.Store
 	idp      *idp.Provider
 	pages    *page.Renderer
+	opaque   *introspect.Checker // nil without an introspection endpoint
 	use      verifier.TokenUse
 	now      func() time.Time
 	log      *slog.Logger
@@ -47,9 +49,13 @@ func New(d lambdafn.Deps) (*Handler, error) {
 		return nil, fmt.Errorf("checkauth: %w", err)
 	}
 	c := d.Config
+	use := verifier.UseAccess
+	if c.BearerToken == config.BearerInsecureIDToken {
+		use = verifier.UseAny
+	}
 	return &Handler{
 		cfg: c, verify: parts.Verifier, rules: parts.Rules, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages,
-		use: verifier.TokenUse(c.BearerToken), now: d.Now, log: d.Logger,
+		opaque: parts.Introspect, use: use, now: d.Now, log: d.Logger,
 	}, nil
 }
 
@@ -127,9 +133,14 @@ func (r *request) bearer(ctx context.Context) edge.Result {
 		r.logDecision(ctx, "reject", "malformed bearer header", nil)
 		return edge.Respond(r.challenge(http.StatusBadRequest, "invalid_request", "malformed Authorization header"))
 	}
-	id, err := r.h.verify.Verify(ctx, raw, r.h.use)
-	if err != nil {
-		r.logDecision(ctx, "reject", "invalid token: "+verifier.Reason(err), nil)
+	id, how, err := r.token(ctx, raw)
+	switch {
+	case errors.Is(err, introspect.ErrUnavailable):
+		// Never a pass: the client may try again in a moment.
+		r.log.WarnContext(ctx, "decision", "decision", "unavailable", "reason", introspect.Reason(err), "err", err)
+		return edge.Respond(r.unavailable())
+	case err != nil:
+		r.logDecision(ctx, "reject", "invalid token: "+introspect.Reason(err), nil)
 		return edge.Respond(r.challenge(http.StatusUnauthorized, "invalid_token", tokenErrorText(err)))
 	}
 	d := r.h.rules.Decide(r.paths, id)
@@ -137,7 +148,40 @@ func (r *request) bearer(ctx context.Context) edge.Result {
 		r.logDecision(ctx, "deny", d.Reason, id)
 		return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "the token does not grant access to this path"))
 	}
-	return r.pass(ctx, "bearer: "+d.Reason, id)
+	return r.pass(ctx, how+d.Reason, id)
+}
+
+// token checks a Bearer token: a JWT (three dot-separated parts) against
+// the pinned key set, anything else at the introspection endpoint when one
+// is configured (within the Lambda deadline, less a margin). A JWT is never
+// introspected: providers answer inactive for their JWTs (oidc-provider) or
+// would only repeat what the signature says. how names the path taken for
+// the log line.
+func (r *request) token(ctx context.Context, raw string) (id *verifier.Identity, how string, err error) {
+	if strings.Count(raw, ".") == 2 || r.h.opaque == nil {
+		id, err = r.h.verify.Verify(ctx, raw, r.h.use)
+		return id, "bearer: ", err
+	}
+	ctx, cancel := lambdafn.Budget(ctx)
+	defer cancel()
+	id, err = r.h.opaque.Check(ctx, raw)
+	return id, "bearer (introspected): ", err
+}
+
+// RetryAfter is what a 503 for an IdP that could not check a token tells
+// the client to wait, in seconds.
+const RetryAfter = "5"
+
+// unavailable is the answer when the IdP cannot check a token now: 503 with
+// Retry-After (RFC 9110 §10.2.3), no challenge (the token may be fine).
+func (r *request) unavailable() *edge.Response {
+	resp := edge.NewResponse(http.StatusServiceUnavailable, r.h.cfg.Secure())
+	resp.Headers.Set("Retry-After", RetryAfter)
+	r.allowCORS(resp)
+	if resp.Headers.Get("access-control-allow-origin") != "" {
+		resp.Headers.Set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	return resp.Text("Service Unavailable: the access token could not be checked now; try again shortly\n")
 }
 
 // challenge is an RFC 6750 answer: WWW-Authenticate with an error code when a

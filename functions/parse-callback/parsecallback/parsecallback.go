@@ -34,6 +34,7 @@ type Handler struct {
 	idp      *idp.Provider
 	pages    *page.Renderer
 	claims   []string // claims some rule needs; the session keeps only these
+	groups   bool     // some rule needs groups
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -46,7 +47,10 @@ func New(d lambdafn.Deps) (*Handler, error) {
 		return nil, fmt.Errorf("parsecallback: %w", err)
 	}
 	c := d.Config
-	return &Handler{cfg: c, verify: parts.Verifier, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages, claims: parts.Rules.Claims(), now: d.Now, log: d.Logger}, nil
+	return &Handler{
+		cfg: c, verify: parts.Verifier, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages,
+		claims: parts.Rules.Claims(), groups: parts.Rules.UsesGroups(), now: d.Now, log: d.Logger,
+	}, nil
 }
 
 // Handle serves the parse-auth and refresh paths.
@@ -159,9 +163,17 @@ func (c *call) parseAuth(ctx context.Context) edge.Result {
 		return c.fail(ctx, http.StatusBadRequest, "nonce mismatch", "Sign-in failed",
 			"The sign-in response does not belong to this attempt. Please start again.", endAttempt...)
 	}
-	if err := c.checkAccessToken(ctx, tokens.AccessToken, id); err != nil {
+	used, err := c.useAccessToken(ctx, tokens.AccessToken, id)
+	if err != nil {
 		return c.fail(ctx, http.StatusBadGateway, "access token rejected: "+rejection(err), "Sign-in failed",
 			"The identity provider's answer could not be verified.", endAttempt...)
+	}
+	if err := c.fillFromUserinfo(ctx, tokens.AccessToken, id); err != nil {
+		if errors.Is(err, errOtherSubject) {
+			return c.fail(ctx, http.StatusBadGateway, "userinfo rejected: "+errOtherSubject.Error(), "Sign-in failed",
+				"The identity provider's answer could not be verified.", endAttempt...)
+		}
+		return c.idpFailure(ctx, "userinfo", err, endAttempt...)
 	}
 	cookies, note, err := c.newSession(id, tokens.RefreshToken, tokens.IDToken, true)
 	if err != nil {
@@ -170,7 +182,7 @@ func (c *call) parseAuth(ctx context.Context) edge.Result {
 	}
 	// Login checked ls.ReturnTo (CleanReturnPath): it is sent as it is.
 	resp := edge.Redirect(ls.ReturnTo, c.h.cfg.Secure()).SetCookies(endAttempt...).SetCookies(cookies...)
-	c.logDecision(ctx, slog.LevelInfo, "signed-in", "code exchanged"+note, id.Subject)
+	c.logDecision(ctx, slog.LevelInfo, "signed-in", "code exchanged"+used+note, id.Subject)
 	return edge.Respond(resp)
 }
 
@@ -192,25 +204,83 @@ func rejection(err error) string {
 	return verifier.Reason(err)
 }
 
-// checkAccessToken verifies a JWT access token when the IdP issues one, and
-// that it speaks for the same subject. Opaque access tokens (some OIDC
-// providers) cannot be checked here and are not used by the suite.
-func (c *call) checkAccessToken(ctx context.Context, raw string, id *verifier.Identity) error {
-	if raw == "" || strings.Count(raw, ".") != 2 {
-		return nil
+// useAccessToken takes from the access token of a code exchange or a
+// refresh what the suite uses of it, the scopes (and the groups when the ID
+// token has none), and only when it verifies as an access token for the
+// configured audiences: the ID token proves the login, so an access token
+// that is opaque, addressed to an API the suite does not serve (aud = the
+// API's URL, or aud: []), or not told apart from an ID token is not used,
+// and the login goes on. The note says so for the log line. A verified
+// access token for another subject is refused (errOtherSubject): the
+// provider's answer does not hang together.
+func (c *call) useAccessToken(ctx context.Context, raw string, id *verifier.Identity) (note string, err error) {
+	if raw == "" {
+		return "", nil
+	}
+	if strings.Count(raw, ".") != 2 {
+		return "; access token opaque, not used", nil
 	}
 	at, err := c.h.verify.Verify(ctx, raw, verifier.UseAccess)
 	if err != nil {
-		return err
+		return "; access token not used: " + verifier.Reason(err), nil
 	}
 	if at.Subject != id.Subject {
-		return errOtherSubject
+		return "", errOtherSubject
 	}
 	if len(id.Scopes) == 0 {
 		id.Scopes = at.Scopes
 	}
 	if len(id.Groups) == 0 {
 		id.Groups = at.Groups
+	}
+	return "", nil
+}
+
+// fillFromUserinfo reads, with config userinfo on, the claims the suite
+// uses that the ID token lacks (groups when a rule names them, the claims
+// of {claim} rule segments) from the userinfo endpoint, as spec-strict
+// providers put them there (OpenID Connect Core §5.4). The answer must be
+// for the ID token's subject (§5.3.2), else errOtherSubject. A failure to
+// read it is the caller's to answer: a session without the groups its rules
+// need would only be refused later, page after page.
+func (c *call) fillFromUserinfo(ctx context.Context, accessToken string, id *verifier.Identity) error {
+	if !c.h.cfg.Userinfo {
+		return nil
+	}
+	var missing []string
+	for _, name := range c.h.claims {
+		if id.Claim(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	needGroups := c.h.groups && id.Groups == nil
+	if !needGroups && len(missing) == 0 {
+		return nil
+	}
+	claims, err := c.h.idp.Userinfo(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	u := c.h.verify.IdentityOf(claims)
+	if subtle.ConstantTimeCompare([]byte(u.Subject), []byte(id.Subject)) != 1 {
+		return errOtherSubject
+	}
+	if needGroups {
+		id.Groups = u.Groups
+	}
+	for _, name := range missing {
+		if v := u.Claim(name); v != "" {
+			if id.Claims == nil {
+				id.Claims = map[string]string{}
+			}
+			id.Claims[name] = v
+		}
+	}
+	if id.Username == "" {
+		id.Username = u.Username
+	}
+	if id.Email == "" {
+		id.Email = u.Email
 	}
 	return nil
 }
@@ -353,8 +423,16 @@ func (c *call) refreshAuth(ctx context.Context) edge.Result {
 	if (serr == nil || errors.Is(serr, session.ErrExpired)) && old.Identity.Subject != "" && old.Identity.Subject != id.Subject {
 		return restart("refreshed id token is for another subject")
 	}
-	if err := c.checkAccessToken(ctx, tokens.AccessToken, id); err != nil {
+	used, err := c.useAccessToken(ctx, tokens.AccessToken, id)
+	if err != nil {
 		return restart("refreshed access token rejected: " + rejection(err))
+	}
+	if err := c.fillFromUserinfo(ctx, tokens.AccessToken, id); err != nil {
+		if errors.Is(err, errOtherSubject) {
+			return restart("refreshed userinfo rejected: " + errOtherSubject.Error())
+		}
+		// Keep the cookies: the IdP may be back in a moment.
+		return c.idpFailure(ctx, "userinfo", err)
 	}
 	if !id.Expiry.After(c.h.now()) {
 		return restart("refreshed session already expired")
@@ -368,6 +446,6 @@ func (c *call) refreshAuth(ctx context.Context) edge.Result {
 		return c.fail(ctx, http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
 			"Your account's sign-in data is too large to keep in this browser.", signOutCookies()...)
 	}
-	c.logDecision(ctx, slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated)+note, id.Subject)
+	c.logDecision(ctx, slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated)+used+note, id.Subject)
 	return edge.Respond(edge.Redirect(ret, c.h.cfg.Secure()).SetCookies(cookies...))
 }

@@ -77,7 +77,9 @@ type fixture struct {
 	index    *http.Cookie // the attempts index of the last login
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture builds parse-callback from testdata/config/oidc.json with
+// the token endpoint on a real test server; edits change the config first.
+func newFixture(t testing.TB, edits ...func(m map[string]any)) *fixture {
 	t.Helper()
 	idp := newIDP(t)
 	cfg := suitetest.Config(t, "oidc.json", func(m map[string]any) {
@@ -85,6 +87,9 @@ func newFixture(t testing.TB) *fixture {
 		o["tokenEndpoint"] = idp.URL + "/token"
 		o["revocationEndpoint"] = idp.URL + "/revoke"
 		m["hosts"] = []any{"www.example.com"}
+		for _, e := range edits {
+			e(m)
+		}
 	})
 	f := &fixture{cfg: cfg, mint: testtoken.Keys(t), idp: idp, logs: &bytes.Buffer{}, now: suitetest.Now}
 	clock := func() time.Time { return f.now }
