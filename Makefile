@@ -1,7 +1,8 @@
 # edgeauth — see README.md. Every target installs or builds what it needs.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := check-auth parse-callback sign-out
+# The flags deploy.Builder packages with (see deploy/build.go for each one's reason).
+BUILDFLAGS := -trimpath -buildvcs=false -ldflags="-s -w -buildid="
 FUZZTIME ?= 5s
 CONFIG ?=
 JWKS ?=
@@ -11,12 +12,9 @@ INVOKE ?= in-process
 
 all: build
 
-## build: the three functions' bootstrap binaries (linux/amd64) and the local edge
+## build: the one bootstrap the three functions share (cmd/bootstrap, linux/amd64, as packaged) and the local edge
 build:
-	@for f in $(FUNCTIONS); do \
-	  echo "build bin/$$f/bootstrap"; \
-	  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags="-s -w -buildid=" -o bin/$$f/bootstrap ./functions/$$f || exit 1; \
-	done
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build $(BUILDFLAGS) -o bin/bootstrap ./cmd/bootstrap
 	$(GO) build -o bin/localedge ./cmd/localedge
 
 ## dex: the demo IdP, pinned in tools/go.mod and built once

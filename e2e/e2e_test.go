@@ -77,11 +77,11 @@ func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig stri
 		t.Skipf("dex binary missing (make dex): %v", err)
 	}
 	if invoke == demo.RuntimeAPI {
-		if _, err := os.Stat(filepath.Join(root, "bin", "check-auth", "bootstrap")); err != nil {
+		if _, err := os.Stat(filepath.Join(root, "bin", "bootstrap")); err != nil {
 			if dex.InCI() {
-				t.Fatalf("bootstrap binaries missing (make build): %v", err)
+				t.Fatalf("bootstrap binary missing (make build): %v", err)
 			}
-			t.Skipf("bootstrap binaries missing (make build): %v", err)
+			t.Skipf("bootstrap binary missing (make build): %v", err)
 		}
 	}
 	logs := &syncBuffer{}
