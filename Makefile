@@ -46,7 +46,7 @@ fuzz:
 run: dex build
 	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
 
-## package: dist/<function>.zip for Lambda@Edge (make package CONFIG=prod.json [JWKS=jwks.json])
+## package: dist/edgeauth.zip, the one zip the three Lambda@Edge functions share (make package CONFIG=prod.json [JWKS=jwks.json])
 package:
 	@test -n "$(CONFIG)" || { echo "usage: make package CONFIG=prod.json [JWKS=jwks.json]"; exit 2; }
 	$(GO) run ./cmd/package -config $(CONFIG) $(if $(JWKS),-jwks $(JWKS)) -out dist
