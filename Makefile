@@ -1,8 +1,8 @@
 # edgeauth — see README.md. Every target installs or builds what it needs.
 SHELL := /bin/bash
 GO ?= go
-# The flags deploy.Builder packages with (see deploy/build.go for each one's reason).
-BUILDFLAGS := -trimpath -buildvcs=false -ldflags="-s -w -buildid="
+# The flags deploy.Builder packages with (deploy/build.go says why each tag).
+BUILDFLAGS := -trimpath -buildvcs=false -ldflags="-s -w -buildid=" -tags=lambda.norpc,nethttpomithttp2
 FUZZTIME ?= 5s
 CONFIG ?=
 JWKS ?=

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"io"
 	"io/fs"
@@ -154,6 +155,10 @@ func TestPackage(t *testing.T) {
 	} else if elf := content(t, f); !bytes.HasPrefix(elf, []byte("\x7fELF")) || elf[18] != 0x3e {
 		// e_machine 0x3e: x86-64, whatever this machine is.
 		t.Errorf("bootstrap is not a linux x86-64 ELF")
+	} else if info, err := buildinfo.Read(bytes.NewReader(elf)); err != nil {
+		t.Errorf("bootstrap build info: %v", err)
+	} else if got := setting(info, "-tags"); got != strings.Join(deploy.BuildTags, ",") {
+		t.Errorf("bootstrap built with -tags=%q, want %q", got, strings.Join(deploy.BuildTags, ","))
 	}
 	if f := z["config.json"]; f == nil || !bytes.Equal(content(t, f), cfg) {
 		t.Errorf("config.json missing or changed")
@@ -177,6 +182,34 @@ func TestPackage(t *testing.T) {
 			t.Errorf("size table lacks %q:\n%s", want, table.String())
 		}
 	}
+}
+
+func setting(info *buildinfo.BuildInfo, key string) string {
+	for _, s := range info.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// TestMakefileBuildsAsPackaged: make build's bootstrap (the one e2e and
+// the local edge's runtime-api mode run) is built with the packaging tags.
+func TestMakefileBuildsAsPackaged(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "-tags=" + strings.Join(deploy.BuildTags, ",")
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "BUILDFLAGS :=") {
+			if !strings.Contains(line, want) || !strings.Contains(line, "-trimpath") || !strings.Contains(line, "-s -w") {
+				t.Errorf("Makefile %s  want %s, -trimpath and -s -w, as deploy.Builder", line, want)
+			}
+			return
+		}
+	}
+	t.Error("Makefile has no BUILDFLAGS")
 }
 
 func TestSizeTableVerdicts(t *testing.T) {
