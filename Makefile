@@ -8,7 +8,7 @@ CONFIG ?=
 JWKS ?=
 INVOKE ?= in-process
 
-.PHONY: all build test unit e2e bench fuzz run package dex chromium vet fmt clean
+.PHONY: all build test unit e2e bench fuzz run package dex chromium node vet fmt clean
 
 all: build
 
@@ -25,12 +25,17 @@ dex:
 chromium:
 	@scripts/ensure-chromium.sh
 
+## node: Node.js and npm for the bridge tests and oidc-provider (installed when missing and running as root)
+node:
+	@scripts/ensure-node.sh
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
 ## test: every test, the browser tests included; fuzz targets run their seed corpora (make fuzz explores)
-test: dex chromium vet build
+# node first: a missing or too old Node.js fails in seconds, not after the Go tests.
+test: node dex chromium vet build
 	$(GO) test -race -cover -timeout 30m ./...
 	@if command -v node >/dev/null; then node --test deploy/bridge/*.test.mjs; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
 

@@ -1,6 +1,17 @@
-// Package config reads the suite's one JSON config file: it applies defaults,
-// derives the issuer's endpoints, and validates every field so that a bad file
-// fails the cold start with one message naming the field and the problem.
+// Package config reads the suite's one JSON config file: it decodes it
+// (unknown fields and wrong types are errors), applies defaults, derives the
+// issuer and its endpoints, and checks what only the file knows: which
+// issuer it names, the fields no part of the suite takes as a whole, and the
+// rules across fields.
+//
+// It does not check what the suite's parts are built from (keys, key set,
+// rules, endpoints, scopes, cookie attributes, branding): each part's
+// constructor is the one authority on its own input, and lambdafn.NewParts,
+// which translates this file into the parts, turns their errors into
+// FieldErrors naming the file's field. A file is fully checked once both
+// have run: lambdafn.CheckConfig, what every cold start and make package do.
+// Every failure, from either, is one message "config: <field>: <problem>"
+// that errors.Is ErrInvalid.
 package config
 
 import (
@@ -11,7 +22,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 )
@@ -65,7 +75,8 @@ type Config struct {
 	ClockSkew Duration `json:"clockSkew,omitempty"`
 	// SessionLifetime caps the session cookie; default: the ID token's exp.
 	SessionLifetime Duration `json:"sessionLifetime,omitempty"`
-	// RefreshLifetime is how long the refresh cookie lives. Default 30 days.
+	// RefreshLifetime is how long the refresh cookie lives. Default (0):
+	// the session store's, 30 days.
 	RefreshLifetime Duration `json:"refreshLifetime,omitempty"`
 
 	// AuthorizeParams are added to the authorize URL (identity_provider,
@@ -145,10 +156,11 @@ type Paths struct {
 type Cookies struct {
 	Prefix   string `json:"prefix,omitempty"`   // default "edgeauth"
 	Domain   string `json:"domain,omitempty"`   // default: host-only
-	SameSite string `json:"sameSite,omitempty"` // Lax (default), Strict or None
+	SameSite string `json:"sameSite,omitempty"` // Lax (the default when empty) or None
 }
 
 // KeyPair is one securecookie key pair, base64 (standard or URL alphabet).
+// The session store checks the lengths (session.KeyPair).
 type KeyPair struct {
 	// Hash authenticates: 32 or 64 bytes.
 	Hash Bytes `json:"hash"`
@@ -156,7 +168,7 @@ type KeyPair struct {
 	Block Bytes `json:"block"`
 }
 
-// Rule is one ordered path rule.
+// Rule is one ordered path rule, as authz.Rule (which checks it).
 type Rule struct {
 	// Path is a pattern: a literal path, or a prefix ending in "/*" (which
 	// also matches the bare prefix directory), with "{claim}" segments that
@@ -234,7 +246,7 @@ func Path() (string, error) {
 	return filepath.Join(filepath.Dir(exe), FileName), nil
 }
 
-// Load reads and validates the file at path.
+// Load reads the file at path and parses it (Parse).
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -243,8 +255,9 @@ func Load(path string) (*Config, error) {
 	return Parse(b)
 }
 
-// Parse decodes, defaults and validates a config. Unknown fields are errors,
-// so a misspelt option never silently does nothing.
+// Parse decodes, defaults, checks and derives a config. Unknown fields are
+// errors, so a misspelt option never silently does nothing. What the parts
+// are built from is checked by them (lambdafn.CheckConfig runs both).
 func Parse(b []byte) (*Config, error) {
 	if err := preflight(b); err != nil {
 		return nil, err
@@ -322,14 +335,10 @@ func (c *Config) applyDefaults() {
 	def(&c.Paths.SignOut, "/signout")
 	def(&c.Paths.AfterSignOut, "/")
 	def(&c.Cookies.Prefix, "edgeauth")
-	def(&c.Cookies.SameSite, "Lax")
 	def(&c.BearerToken, "access")
 	def(&c.LogLevel, "info")
 	if c.ClockSkew == 0 {
 		c.ClockSkew = Duration(30 * time.Second)
-	}
-	if c.RefreshLifetime == 0 {
-		c.RefreshLifetime = Duration(30 * 24 * time.Hour)
 	}
 }
 
@@ -389,21 +398,4 @@ func (c *Config) PublicOrigin(distribution string, hosts ...string) string {
 		}
 	}
 	return c.Scheme + "://"
-}
-
-// RuleClaims lists the rule-referenced claims, so a session keeps only the
-// claims some rule needs and stays small.
-func (c *Config) RuleClaims() []string {
-	var out []string
-	for _, r := range c.Rules {
-		for s := range strings.SplitSeq(r.Path, "/") {
-			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-				name := s[1 : len(s)-1]
-				if !slices.Contains(out, name) {
-					out = append(out, name)
-				}
-			}
-		}
-	}
-	return out
 }

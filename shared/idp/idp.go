@@ -7,6 +7,11 @@
 // package, and the caller compares the ID token's nonce. Errors are classified
 // by the sentinels below and carry the OAuth error code and HTTP status, never
 // a token, code, verifier, secret or response body, so they are safe to log.
+//
+// New is the one check of a Config (client id, endpoints, scopes, extra
+// authorize parameters): a bad one is a *ConfigError naming the field. The
+// package takes its own Endpoints and knows nothing of the suite's config
+// file.
 package idp
 
 import (
@@ -21,10 +26,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
-
-	"github.com/edgeauth/edgeauth/shared/config"
 )
 
 // Sentinel errors; classify with errors.Is.
@@ -54,6 +58,35 @@ const (
 	maxRevokeTimeout = 2 * time.Second
 )
 
+// ConfigError is the error New returns for a Config it refuses. Field names
+// the Config field at fault in lower camel case, with the element when one
+// is at fault ("endpoints.token", "scopes[2]", "extraParams.state"); Problem
+// says what is wrong. A caller that fills Config from a file maps Field onto
+// the file's own names.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "idp: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Endpoints are the IdP's URLs: absolute http(s) URLs without a fragment.
+// A query is kept (some IdPs name a tenant there); the suite's parameters
+// are added to it.
+type Endpoints struct {
+	Authorize string // required
+	Token     string // required
+	Revoke    string // RFC 7009 revocation; "" when the provider has none
+	Logout    string // RP-initiated logout; "" when the provider has none
+	// CognitoLogout is true for Cognito's non-standard /logout
+	// (client_id + logout_uri instead of id_token_hint).
+	CognitoLogout bool
+}
+
 // Config describes one IdP client.
 type Config struct {
 	// ClientID is the app client id. Required.
@@ -64,12 +97,14 @@ type Config struct {
 	// provider accept.
 	ClientSecret string
 	// Endpoints are the IdP's URLs; Authorize and Token are required.
-	Endpoints config.Endpoints
-	// Scopes requested at login; must include "openid", since Exchange
-	// requires an ID token.
+	Endpoints Endpoints
+	// Scopes requested at login: RFC 6749 scope tokens, "openid" among
+	// them, since Exchange requires an ID token.
 	Scopes []string
 	// ExtraParams are added to the authorize URL (identity_provider,
-	// prompt, login_hint…). They cannot override the suite's parameters.
+	// prompt, login_hint…). They cannot name the suite's own parameters
+	// (response_type, client_id, redirect_uri, scope, state, nonce and the
+	// PKCE challenge).
 	ExtraParams map[string]string
 	// HTTPClient makes every IdP call. Nil means a client with Go's default
 	// transport.
@@ -87,7 +122,7 @@ type Provider struct {
 	oauth      *oauth2.Config
 	clientID   string
 	secret     string
-	endpoints  config.Endpoints
+	endpoints  Endpoints
 	scope      string
 	extra      map[string]string
 	client     *http.Client
@@ -112,39 +147,47 @@ type Tokens struct {
 	Expiry time.Time
 }
 
-// New validates cfg and builds a Provider. Every problem is reported here, so
+// New validates cfg and builds a Provider. It checks everything it is
+// given, once, and reports a problem as a *ConfigError naming the field, so
 // a bad config fails the cold start rather than the first login.
 func New(cfg Config) (*Provider, error) {
-	if cfg.ClientID == "" {
-		return nil, errors.New("idp: client id is required")
+	switch {
+	case cfg.ClientID == "":
+		return nil, bad("clientId", "is required")
+	case strings.ContainsFunc(cfg.ClientID, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return nil, bad("clientId", "must not contain white space")
 	}
-	if err := checkURL("authorize endpoint", cfg.Endpoints.Authorize, true); err != nil {
-		return nil, err
-	}
-	if err := checkURL("token endpoint", cfg.Endpoints.Token, true); err != nil {
-		return nil, err
-	}
-	if err := checkURL("revocation endpoint", cfg.Endpoints.Revoke, false); err != nil {
-		return nil, err
-	}
-	if err := checkURL("logout endpoint", cfg.Endpoints.Logout, false); err != nil {
-		return nil, err
-	}
-	if !slices.Contains(cfg.Scopes, "openid") {
-		return nil, errors.New(`idp: scopes must include "openid"`)
-	}
-	for _, s := range cfg.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t\r\n") {
-			return nil, fmt.Errorf("idp: scope %q must be one word", s)
+	for _, e := range []struct {
+		field, url string
+		required   bool
+	}{
+		{"endpoints.authorize", cfg.Endpoints.Authorize, true},
+		{"endpoints.token", cfg.Endpoints.Token, true},
+		{"endpoints.revoke", cfg.Endpoints.Revoke, false},
+		{"endpoints.logout", cfg.Endpoints.Logout, false},
+	} {
+		if err := checkURL(e.field, e.url, e.required); err != nil {
+			return nil, err
 		}
 	}
-	for k := range cfg.ExtraParams {
-		if k == "" || config.ReservedAuthorizeParam(k) {
-			return nil, fmt.Errorf("idp: extra authorize parameter %q is set by the suite", k)
+	if !slices.Contains(cfg.Scopes, "openid") {
+		return nil, bad("scopes", `must include "openid"`)
+	}
+	for i, s := range cfg.Scopes {
+		if !scopeToken(s) {
+			return nil, bad(fmt.Sprintf("scopes[%d]", i), "must be one word (an RFC 6749 scope token: no spaces, quotes or backslashes), got %q", s)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cfg.ExtraParams)) {
+		switch {
+		case k == "":
+			return nil, bad("extraParams", "an extra authorize parameter needs a name")
+		case reserved(k):
+			return nil, bad("extraParams."+k, "%q is set by the suite and cannot be overridden", k)
 		}
 	}
 	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("idp: timeout %v is negative", cfg.Timeout)
+		return nil, bad("timeout", "must not be negative, got %v", cfg.Timeout)
 	}
 
 	p := &Provider{
@@ -187,34 +230,45 @@ func New(cfg Config) (*Provider, error) {
 	return p, nil
 }
 
-// FromConfig builds a Provider from the suite's config with the default
-// timeout. client may be nil (see Config.HTTPClient).
-func FromConfig(c *config.Config, client *http.Client) (*Provider, error) {
-	if c == nil {
-		return nil, errors.New("idp: nil config")
-	}
-	return New(Config{
-		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
-		Endpoints:    c.Endpoints,
-		Scopes:       c.Scopes,
-		ExtraParams:  c.AuthorizeParams,
-		HTTPClient:   client,
-	})
-}
-
-func checkURL(what, raw string, required bool) error {
+// checkURL is the one rule for an endpoint: an absolute http(s) URL with a
+// host, no user info and no fragment. A query is allowed: some IdPs name a
+// tenant there, and the suite adds its parameters to it.
+func checkURL(field, raw string, required bool) error {
 	if raw == "" {
 		if required {
-			return fmt.Errorf("idp: %s is required", what)
+			return bad(field, "is required")
 		}
 		return nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-		return fmt.Errorf("idp: %s must be an absolute http(s) URL without a fragment, got %q", what, raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") {
+		return bad(field, "must be an absolute http(s) URL without a fragment, got %q", raw)
 	}
 	return nil
+}
+
+// reserved reports an authorize parameter the suite sets itself.
+func reserved(name string) bool {
+	switch name {
+	case "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+		"code_challenge", "code_challenge_method":
+		return true
+	}
+	return false
+}
+
+// scopeToken reports an RFC 6749 §3.3 scope-token: one or more of %x21,
+// %x23-5B, %x5D-7E.
+func scopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // NewVerifier returns a fresh PKCE code verifier: 32 random bytes in
@@ -236,11 +290,10 @@ func NewNonce() string {
 func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) string {
 	opts := make([]oauth2.AuthCodeOption, 0, len(p.extra)+7)
 	for k, v := range p.extra {
-		if !config.ReservedAuthorizeParam(k) {
-			opts = append(opts, oauth2.SetAuthURLParam(k, v))
-		}
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
-	// The suite's own parameters go last, so nothing above can replace them.
+	// New refuses extra parameters named like the suite's; these go last
+	// all the same, so nothing above could replace them.
 	opts = append(opts,
 		oauth2.SetAuthURLParam("response_type", "code"),
 		oauth2.SetAuthURLParam("client_id", p.clientID),

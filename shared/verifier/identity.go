@@ -19,23 +19,25 @@ const (
 )
 
 // Identity is who a verified credential speaks for. It is what the path
-// rules see, whether it came from a Bearer token or the session cookie.
+// rules see, whether it came from a Bearer token or the session cookie. It
+// has no wire format of its own: the session package writes the cookie's.
 type Identity struct {
-	Subject  string    `json:"sub"`
-	Username string    `json:"u,omitempty"`
-	Email    string    `json:"e,omitempty"`
-	Groups   []string  `json:"g,omitempty"`
-	Scopes   []string  `json:"sc,omitempty"`
-	Expiry   time.Time `json:"-"`
+	Subject  string
+	Username string
+	Email    string
+	Groups   []string
+	Scopes   []string
+	// Expiry is the token's exp, or the session's end.
+	Expiry time.Time
 	// TokenUse is the kind of token verified ("id" or "access"); empty for a
 	// session cookie.
-	TokenUse TokenUse `json:"-"`
+	TokenUse TokenUse
 	// Claims holds the token's top-level string claims (sub, email,
 	// custom:* …) for claim-bound rules such as /users/{sub}/*.
-	Claims map[string]string `json:"c,omitempty"`
+	Claims map[string]string
 	// Nonce is the ID token's nonce claim, for the caller to compare; Verify
 	// does not check it.
-	Nonce string `json:"-"`
+	Nonce string
 }
 
 // Claim returns a claim by name; "sub", "username" and "email" fall back to

@@ -36,14 +36,25 @@
 //
 // Verify does not check the ID token's nonce; the caller compares
 // Identity.Nonce with the one it sent.
+//
+// # Configuration
+//
+// New is the one check of a Config: issuer, client id, skew and the pinned
+// key set, read one key at a time, so that a refusal, a *ConfigError, names
+// the key ("jwks.keys[1].kid"). Keys the verifier cannot use (EC, OKP,
+// another "use" or "alg") are skipped rather than refused, as issuers
+// publish them beside their RSA keys. The package knows nothing of the
+// suite's config file; failures of Verify are named for logs by [Reason].
 package verifier
 
 import (
 	"context"
 	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -53,8 +64,6 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 	"github.com/lestrrat-go/jwx/v3/jwt"
-
-	"github.com/edgeauth/edgeauth/shared/config"
 )
 
 // Errors returned by Verify, to classify with errors.Is. The wrapped text
@@ -81,6 +90,48 @@ var (
 	ErrTokenUse = errors.New("verifier: wrong token use")
 )
 
+// Reason names a Verify failure for a log line, from a fixed vocabulary:
+// "expired", "not yet valid", "bad signature", "unknown key", "wrong
+// issuer", "wrong audience", "wrong token use", "malformed", or "invalid"
+// for an error that is none of these. It never holds text from the token,
+// whose header and claims are the sender's to choose.
+func Reason(err error) string {
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{ErrExpired, "expired"}, {ErrNotYetValid, "not yet valid"},
+		{ErrSignature, "bad signature"}, {ErrUnknownKey, "unknown key"},
+		{ErrIssuer, "wrong issuer"}, {ErrAudience, "wrong audience"},
+		{ErrTokenUse, "wrong token use"}, {ErrMalformed, "malformed"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.name
+		}
+	}
+	return "invalid"
+}
+
+// ConfigError is the error New returns for a Config it refuses. Field names
+// the Config field at fault in lower camel case ("issuer", "clockSkew"),
+// with the path into the key set when one key is at fault
+// ("jwks.keys[1].kid"); Problem says what is wrong. A caller that fills
+// Config from a file maps Field onto the file's own names.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "verifier: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// MaxClockSkew bounds Config.ClockSkew: a larger skew would accept tokens
+// long expired.
+const MaxClockSkew = 5 * time.Minute
+
 // MaxTokenSize bounds a token's length (16 KiB). Cognito tokens run 1–2 KB
 // and grow with groups; anything bigger is refused before any work is done.
 const MaxTokenSize = 16 << 10
@@ -90,7 +141,8 @@ const DefaultCacheSize = 1024
 
 // Config configures a Verifier.
 type Config struct {
-	// Issuer is the exact iss claim.
+	// Issuer is the exact iss claim: an absolute http(s) URL without query
+	// or fragment (OpenID Connect Core §2, RFC 8414 §2).
 	Issuer string
 	// ClientID is the aud of ID tokens (and of OIDC access tokens) and the
 	// client_id of Cognito access tokens.
@@ -99,9 +151,10 @@ type Config struct {
 	// token kind; access tokens carry client_id and no aud.
 	Cognito bool
 	// JWKS is the pinned key set (JSON). Keys are chosen by kid; RSA keys
-	// marked for signing with RS256 (or no alg) are used, others ignored.
+	// marked for signing with RS256 (or no alg) are used, other keys (EC,
+	// OKP, "use": "enc", another alg) skipped.
 	JWKS []byte
-	// ClockSkew is tolerated on exp, nbf and iat.
+	// ClockSkew is tolerated on exp, nbf and iat; at most MaxClockSkew.
 	ClockSkew time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -121,19 +174,23 @@ type Verifier struct {
 	cache    *cache            // nil when disabled
 }
 
-// New builds a Verifier. It rejects an empty issuer or client id, a negative
-// skew, and a key set that does not parse, has a key without kid, a
-// duplicate kid, a private or short (< 2048 bits) RSA key, or no usable RSA
-// signing key at all, so that a bad config fails the cold start.
+// New builds a Verifier. It checks everything it is given, once, so that a
+// bad config fails the cold start with a *ConfigError naming the field: an
+// issuer that is not an absolute http(s) URL, an empty client id, a skew
+// outside 0 to MaxClockSkew, and a key set that does not parse, has a key
+// without kid, a duplicate kid, a private or secret key, an RSA key shorter
+// than 2048 bits, or no RSA key usable for RS256 at all. Keys of other types
+// (EC, OKP) or for other uses or algorithms are skipped, not refused:
+// issuers publish them beside the RSA ones.
 func New(cfg Config) (*Verifier, error) {
-	if cfg.Issuer == "" {
-		return nil, errors.New("verifier: issuer is required")
+	if err := checkIssuer(cfg.Issuer); err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
-		return nil, errors.New("verifier: client id is required")
+		return nil, bad("clientId", "is required")
 	}
-	if cfg.ClockSkew < 0 {
-		return nil, fmt.Errorf("verifier: clock skew must not be negative, got %s", cfg.ClockSkew)
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
+		return nil, bad("clockSkew", "must be between 0s and %s, got %s", shortDuration(MaxClockSkew), cfg.ClockSkew)
 	}
 	keys, err := parseKeys(cfg.JWKS)
 	if err != nil {
@@ -168,64 +225,113 @@ func New(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// FromConfig builds a Verifier from the deployment config: its derived
-// Issuer, ClientID, JWKS and ClockSkew, with Cognito rules when the issuer is
-// a Cognito user pool.
-func FromConfig(c *config.Config, now func() time.Time) (*Verifier, error) {
-	return New(Config{
-		Issuer:    c.Issuer,
-		ClientID:  c.ClientID,
-		Cognito:   c.Cognito != nil,
-		JWKS:      c.JWKS,
-		ClockSkew: c.ClockSkew.Std(),
-		Now:       now,
-	})
+// shortDuration writes 5m rather than time's 5m0s.
+func shortDuration(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
 }
 
+// checkIssuer accepts an issuer identifier: an absolute http(s) URL with a
+// host and without query or fragment. iss is compared with it exactly, so a
+// value that is not one would refuse every token.
+func checkIssuer(iss string) error {
+	if iss == "" {
+		return bad("issuer", "is required")
+	}
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return bad("issuer", "must be an absolute http(s) URL, got %q", iss)
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(iss, "#") {
+		return bad("issuer", "must not carry a query or fragment")
+	}
+	return nil
+}
+
+// maxSkippedListed bounds the skipped keys a "no usable key" error lists.
+const maxSkippedListed = 4
+
+// parseKeys reads the pinned key set one key at a time, so that an error
+// names the key at fault, and keeps the RSA keys usable for RS256.
 func parseKeys(raw []byte) (map[string]*rsa.PublicKey, error) {
-	if len(raw) == 0 {
-		return nil, errors.New("verifier: jwks is required")
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, bad("jwks", "is required")
 	}
-	set, err := jwk.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("verifier: parse jwks: %w", err)
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
 	}
-	keys := make(map[string]*rsa.PublicKey, set.Len())
-	for i := range set.Len() {
-		k, _ := set.Key(i)
-		kid, _ := k.KeyID()
-		if kid == "" {
-			return nil, fmt.Errorf("verifier: jwks key %d has no kid: keys are chosen by kid", i)
+	if err := json.Unmarshal(raw, &set); err != nil {
+		return nil, bad("jwks", "must be a JSON Web Key Set object: %v", err)
+	}
+	keys := make(map[string]*rsa.PublicKey, len(set.Keys))
+	kids := make(map[string]bool, len(set.Keys))
+	var skipped []string
+	for i, rawKey := range set.Keys {
+		field := fmt.Sprintf("jwks.keys[%d]", i)
+		var members map[string]any
+		if err := json.Unmarshal(rawKey, &members); err != nil || members == nil {
+			return nil, bad(field, "must be a JSON Web Key object")
 		}
-		if _, dup := keys[kid]; dup {
-			return nil, fmt.Errorf("verifier: jwks has kid %q twice", kid)
+		kid, _ := members["kid"].(string)
+		switch {
+		case kid == "":
+			return nil, bad(field+".kid", "is required: keys are chosen by kid")
+		case kids[kid]:
+			return nil, bad(field+".kid", "%q appears twice: keys are chosen by kid", kid)
 		}
-		if k.KeyType() != jwa.RSA() {
-			continue // not usable for RS256; other keys may be
+		kids[kid] = true
+		if _, private := members["d"]; private {
+			return nil, bad(field, "is a private key; embed only public keys")
 		}
-		if use, ok := k.KeyUsage(); ok && use != "sig" {
+		kty, _ := members["kty"].(string)
+		switch kty {
+		case "RSA":
+		case "EC", "OKP":
+			skipped = append(skipped, fmt.Sprintf("keys[%d] (kty %q)", i, kty))
+			continue
+		default: // "oct" is a shared secret: never in a published set
+			return nil, bad(field+".kty", `must be "RSA", "EC" or "OKP", got %v`, quoteAny(members["kty"]))
+		}
+		if use, ok := members["use"]; ok && use != "sig" {
+			skipped = append(skipped, fmt.Sprintf("keys[%d] (use %v)", i, quoteAny(use)))
 			continue
 		}
-		if alg, ok := k.Algorithm(); ok && alg.String() != jwa.RS256().String() {
+		if alg, ok := members["alg"]; ok && alg != jwa.RS256().String() {
+			skipped = append(skipped, fmt.Sprintf("keys[%d] (alg %v)", i, quoteAny(alg)))
 			continue
 		}
-		var rawKey any
-		if err := jwk.Export(k, &rawKey); err != nil {
-			return nil, fmt.Errorf("verifier: jwks key %q: %w", kid, err)
+		k, err := jwk.ParseKey(rawKey)
+		if err != nil {
+			return nil, bad(field, "%v", err)
 		}
-		pub, ok := rawKey.(*rsa.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("verifier: jwks key %q is a private key; pin only public keys", kid)
+		var pub rsa.PublicKey
+		if err := jwk.Export(k, &pub); err != nil {
+			return nil, bad(field, "%v", err)
 		}
 		if pub.N.BitLen() < 2048 {
-			return nil, fmt.Errorf("verifier: jwks key %q has %d bits, want at least 2048", kid, pub.N.BitLen())
+			return nil, bad(field, "has %d bits, want at least 2048", pub.N.BitLen())
 		}
-		keys[kid] = pub
+		keys[kid] = &pub
 	}
 	if len(keys) == 0 {
-		return nil, errors.New("verifier: jwks has no usable RSA signing key (kty RSA, use sig, alg RS256)")
+		problem := `has no signing key: no RSA key with "use" "sig" (or none) and "alg" "RS256" (or none)`
+		if len(skipped) > maxSkippedListed {
+			skipped = append(skipped[:maxSkippedListed], "…")
+		}
+		if len(skipped) > 0 {
+			problem += "; skipped " + strings.Join(skipped, ", ")
+		}
+		return nil, bad("jwks.keys", "%s", problem)
 	}
 	return keys, nil
+}
+
+// quoteAny writes a JSON member's value for a message: strings quoted.
+func quoteAny(v any) string {
+	if s, ok := v.(string); ok {
+		return fmt.Sprintf("%q", s)
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // Verify checks raw (a compact JWT) and returns who it speaks for. use is

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,7 +21,6 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/edgeauth/edgeauth/internal/testtoken"
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
@@ -263,28 +263,6 @@ func TestVerifyIdentity(t *testing.T) {
 	}
 }
 
-func TestFromConfig(t *testing.T) {
-	m := testtoken.Keys(t)
-	c := &config.Config{
-		Cognito:   &config.Cognito{Region: "us-east-1", UserPoolID: "us-east-1_TEST", Domain: "auth.example.com"},
-		ClientID:  clientID,
-		JWKS:      m.JWKS(),
-		ClockSkew: config.Duration(skew),
-		Issuer:    cognitoIss,
-	}
-	v, err := verifier.FromConfig(c, fixedClock)
-	if err != nil {
-		t.Fatalf("FromConfig: %v", err)
-	}
-	tok := m.Sign(t, testtoken.CognitoAccess(cognitoIss, clientID, "u", nil, now.Add(-10*time.Second)))
-	if _, err := v.Verify(context.Background(), tok, verifier.UseAccess); err != nil {
-		t.Errorf("Verify (Cognito access token within skew) = %v, want nil", err)
-	}
-	if _, err := v.Verify(context.Background(), tok, verifier.UseID); !errors.Is(err, verifier.ErrTokenUse) {
-		t.Errorf("Verify as id = %v, want ErrTokenUse (Cognito rules)", err)
-	}
-}
-
 func jwksOf(t testing.TB, keys ...any) []byte {
 	t.Helper()
 	set := jwk.NewSet()
@@ -322,23 +300,38 @@ func TestNewErrors(t *testing.T) {
 	shortN := base64.RawURLEncoding.EncodeToString(make([]byte, 128))
 	shortJWKS := `{"keys":[{"kty":"RSA","kid":"short","alg":"RS256","use":"sig","e":"AQAB","n":"x` + shortN[1:] + `"}]}`
 	pub1 := m.PublicKey(testtoken.KeyID1)
+	cfg := func(jwks []byte) verifier.Config {
+		return verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwks, Now: fixedClock}
+	}
 	tests := []struct {
-		name string
-		cfg  verifier.Config
+		name      string
+		cfg       verifier.Config
+		wantField string
+		want      string // a substring of the problem
 	}{
-		{"no issuer", verifier.Config{ClientID: clientID, JWKS: good}},
-		{"no client id", verifier.Config{Issuer: cognitoIss, JWKS: good}},
-		{"negative skew", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: good, ClockSkew: -time.Second}},
-		{"no jwks", verifier.Config{Issuer: cognitoIss, ClientID: clientID}},
-		{"jwks not json", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte("{")}},
-		{"jwks empty set", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(`{"keys":[]}`)}},
-		{"key without kid", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.Replace(string(good), `"kid": "test-key-1",`, "", 1))}},
-		{"duplicate kid", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.Replace(string(good), "test-key-2", "test-key-1", 1))}},
-		{"only an EC key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwksOf(t, &ec.PublicKey)}},
-		{"only an encryption key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.ReplaceAll(string(good), `"sig"`, `"enc"`))}},
-		{"only RS512 keys", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.ReplaceAll(string(good), `"RS256"`, `"RS512"`))}},
-		{"private key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwksOf(t, priv)}},
-		{"1024-bit key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(shortJWKS)}},
+		{"no issuer", verifier.Config{ClientID: clientID, JWKS: good}, "issuer", "is required"},
+		{"issuer not a URL", verifier.Config{Issuer: "login.example.org", ClientID: clientID, JWKS: good}, "issuer", "absolute http(s) URL"},
+		{"issuer with a query", verifier.Config{Issuer: "https://login.example.org/?x=1", ClientID: clientID, JWKS: good}, "issuer", "query or fragment"},
+		{"no client id", verifier.Config{Issuer: cognitoIss, JWKS: good}, "clientId", "is required"},
+		{"negative skew", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: good, ClockSkew: -time.Second}, "clockSkew", "must be between 0s and 5m"},
+		{"skew of an hour", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: good, ClockSkew: time.Hour}, "clockSkew", "must be between 0s and 5m, got 1h0m0s"},
+		{"no jwks", cfg(nil), "jwks", "is required"},
+		{"jwks not json", cfg([]byte("{")), "jwks", "JSON Web Key Set"},
+		{"jwks empty set", cfg([]byte(`{"keys":[]}`)), "jwks.keys", "has no signing key"},
+		{"key not an object", cfg([]byte(`{"keys":[1]}`)), "jwks.keys[0]", "JSON Web Key object"},
+		{"key without kid", cfg([]byte(strings.Replace(string(good), `"kid": "test-key-1",`, "", 1))), "jwks.keys[0].kid", "is required"},
+		{"duplicate kid", cfg([]byte(strings.Replace(string(good), "test-key-2", "test-key-1", 1))), "jwks.keys[1].kid", `"test-key-1" appears twice`},
+		{"only an EC key", cfg(jwksOf(t, &ec.PublicKey)), "jwks.keys", `skipped keys[0] (kty "EC")`},
+		{"only an encryption key", cfg([]byte(strings.ReplaceAll(string(good), `"sig"`, `"enc"`))), "jwks.keys", `(use "enc")`},
+		// RS512-only sets used to pass config validation and then fail here
+		// with another message; now this is the one answer.
+		{"only RS512 keys", cfg([]byte(strings.ReplaceAll(string(good), `"RS256"`, `"RS512"`))), "jwks.keys",
+			`has no signing key: no RSA key with "use" "sig" (or none) and "alg" "RS256" (or none); skipped keys[0] (alg "RS512"), keys[1] (alg "RS512")`},
+		{"private key", cfg(jwksOf(t, priv)), "jwks.keys[0]", "is a private key"},
+		{"private EC key", cfg(jwksOf(t, pub1, ec)), "jwks.keys[1]", "is a private key"},
+		{"secret key", cfg([]byte(`{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0"}]}`)), "jwks.keys[0].kty", `got "oct"`},
+		{"no kty", cfg([]byte(`{"keys":[{"kid":"s"}]}`)), "jwks.keys[0].kty", "got null"},
+		{"1024-bit key", cfg([]byte(shortJWKS)), "jwks.keys[0]", "1024 bits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,12 +339,41 @@ func TestNewErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("New(%s) = %v, nil; want an error", tt.name, v)
 			}
-			t.Log(err)
+			ce, ok := errors.AsType[*verifier.ConfigError](err)
+			if !ok || ce.Field != tt.wantField || !strings.Contains(ce.Problem, tt.want) {
+				t.Fatalf("New(%s) = %v; want a ConfigError for %s saying %q", tt.name, err, tt.wantField, tt.want)
+			}
+			if got := err.Error(); got != "verifier: "+ce.Field+": "+ce.Problem {
+				t.Errorf("Error() = %q", got)
+			}
 		})
 	}
-	// An EC key beside an RSA key is ignored, not an error.
-	if _, err := verifier.New(verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwksOf(t, pub1, &ec.PublicKey)}); err != nil {
-		t.Errorf("New(RSA + EC keys) = %v, want nil", err)
+	// An EC key beside an RSA key is skipped, not an error: issuers publish
+	// both, and the packager embeds the set as published.
+	mixed := cfg(jwksOf(t, pub1, &ec.PublicKey))
+	mixed.Cognito = true
+	v, err := verifier.New(mixed)
+	if err != nil {
+		t.Fatalf("New(RSA + EC keys) = %v, want nil", err)
+	}
+	tok := m.SignWith(t, "k0", "RS256", testtoken.CognitoAccess(cognitoIss, clientID, "u", nil, inAnHour))
+	if _, err := v.Verify(context.Background(), tok, verifier.UseAny); err != nil {
+		t.Errorf("Verify with the RSA key beside an EC key = %v", err)
+	}
+	if _, err := v.Verify(context.Background(), m.SignWith(t, "k1", "RS256", testtoken.CognitoAccess(cognitoIss, clientID, "u", nil, inAnHour)), verifier.UseAny); !errors.Is(err, verifier.ErrUnknownKey) {
+		t.Errorf("Verify naming the skipped EC key = %v, want ErrUnknownKey", err)
+	}
+}
+
+func TestReason(t *testing.T) {
+	for err, want := range map[error]string{
+		verifier.ErrExpired: "expired", verifier.ErrNotYetValid: "not yet valid", verifier.ErrSignature: "bad signature",
+		verifier.ErrUnknownKey: "unknown key", verifier.ErrIssuer: "wrong issuer", verifier.ErrAudience: "wrong audience",
+		verifier.ErrTokenUse: "wrong token use", verifier.ErrMalformed: "malformed", errors.New("other"): "invalid", nil: "invalid",
+	} {
+		if got := verifier.Reason(fmt.Errorf("wrapped: %w", err)); got != want {
+			t.Errorf("Reason(%v) = %q, want %q", err, got, want)
+		}
 	}
 }
 
