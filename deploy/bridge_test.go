@@ -156,6 +156,7 @@ type driverReply struct {
 	Error   *driverError    `json:"error"`
 	Replies []driverReply   `json:"replies"`
 	NS      int64           `json:"ns"`
+	FloorNS int64           `json:"floorNs"`
 }
 
 func (d *driver) call(t testing.TB, msg any) driverReply {
