@@ -32,6 +32,7 @@ node:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./scripts/wasmbench
 
 ## test: every test, the browser tests included; fuzz targets run their seed corpora (make fuzz explores)
 # node first: a missing or too old Node.js fails in seconds, not after the Go tests.
@@ -39,9 +40,9 @@ test: node dex chromium vet build
 	$(GO) test -race -cover -timeout 30m ./...
 	@if command -v node >/dev/null; then node --test deploy/bridge/*.test.mjs; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
 
-## bench: the benchmarks, with allocations
+## bench: issue 10's table in one run (scripts/bench: bridge, in-process, WebAssembly, cold start, check-auth paths, package; a few minutes)
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) run ./scripts/bench
 
 ## fuzz: every fuzz target for FUZZTIME (make fuzz FUZZTIME=30s)
 fuzz:
