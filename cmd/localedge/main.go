@@ -9,7 +9,7 @@
 //
 //	localedge                       # the demo on http://localhost:8080
 //	localedge -config my.json       # your own IdP
-//	localedge -invoke runtime-api   # the built bootstrap (bin/bootstrap, one per function) over a loopback Runtime API
+//	localedge -invoke runtime-api   # the built bootstrap (bin/bootstrap, one process per function) over a loopback Runtime API
 package main
 
 import (

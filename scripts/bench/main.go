@@ -5,7 +5,7 @@
 // table of them with their ratios to the RSA floor, to the bridge's floor
 // and to the same work in-process.
 //
-//	go run ./scripts/bench [-benchtime 2s] [-cpu N | -cpu -1] [-raw bench.txt]
+//	go run ./scripts/bench [-benchtime 3s] [-cpu N | -cpu -1] [-raw bench.txt]
 //
 // The test binaries run on one CPU (taskset -c N; by default the last one
 // this process may use), as on Lambda, where a function of up to 1,769 MB
@@ -54,7 +54,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) error {
 	fl := flag.NewFlagSet("bench", flag.ContinueOnError)
-	benchtime := fl.String("benchtime", "2s", "go test -benchtime")
+	benchtime := fl.String("benchtime", "3s", "go test -benchtime")
 	cpu := fl.Int("cpu", -2, "CPU to pin the test binaries to; -1: unpinned; default the last one allowed")
 	raw := fl.String("raw", "", "also write the raw benchmark output to this file")
 	if err := fl.Parse(args); err != nil {
