@@ -9,8 +9,8 @@
 //   {"op":"invokeMany","events":[…]}  -> {"replies":[…]}  all at once, without waiting in between
 //   {"op":"fresh","env":{…},"event":…,"remainingMs":N} -> as invoke, through a new bridge with env, stopped after
 //   {"op":"normalize","json":"…"}     -> {"json":"…"}  JSON.stringify(JSON.parse(json)): what Node makes of Go's bytes
-//   {"op":"bench","n":N,"events":[…]} -> {"ns":total,"floorNs":total}  N warm events through index.handler,
-//        the events in turn (more of them than the verifier caches: every Bearer token is first-seen), in
+//   {"op":"bench","n":N,"warm":W,"events":[…]} -> {"ns":total,"floorNs":total}  W untimed, then N timed events
+//        through index.handler, the events in turn (more of them than the verifier caches: every Bearer token is first-seen), in
 //        rounds that alternate with as many bare round trips to ./floor (the floor, measured in the same
 //        interval so that the machine's load weighs on both alike); every result must pass the request on
 //   {"op":"floor","n":N,"event":…}    -> {"ns":total}  N bare round trips of the event's bytes to ./floor
@@ -89,17 +89,17 @@ async function floor(n, bytes) {
 // floor.
 const ROUNDS = 10;
 
-// bench times n events through handler, events[i % events.length], in
-// ROUNDS rounds, each followed by as many floor round trips of the first
-// event's bytes.
-async function bench(n, events) {
+// bench times n events through handler, events[i % events.length] after
+// warm untimed ones, in ROUNDS rounds, each followed by as many floor round
+// trips of the first event's bytes.
+async function bench(n, warm, events) {
   const f = startFloor(Buffer.from(JSON.stringify(events[0])));
   let refused = 0;
   const pass = (r) => {
     if (r === null || typeof r !== 'object' || r.status !== undefined) refused++;
   };
   let k = 0;
-  for (let i = 0; i < Math.min(100, events.length); i++) {
+  for (let i = 0; i < warm; i++) {
     pass(await handler(events[k++ % events.length], ctx(`warm-${seq++}`)));
     await f.once();
   }
@@ -141,7 +141,7 @@ for await (const line of rl) {
       out({ json: JSON.stringify(JSON.parse(msg.json)) });
       break;
     case 'bench':
-      out(await bench(msg.n, msg.events));
+      out(await bench(msg.n, msg.warm ?? 0, msg.events));
       break;
     case 'goBench':
       try {
