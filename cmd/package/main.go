@@ -1,4 +1,4 @@
-// Command package turns a deployment config into Lambda@Edge zips:
+// Command package turns a deployment config into the Lambda@Edge zip:
 //
 //	go run ./cmd/package -config prod.json [-jwks jwks.json] [-out dist]
 //
@@ -11,10 +11,12 @@
 // can be derived — the issuer's JWKS (fetched, or read from
 // -jwks for offline packaging) and session keys (generated once, saved
 // beside the config as <name>.keys.json, and reused by every later run) —
-// writes the completed config to <out>/config.json, builds each function for
-// linux/amd64 and writes <out>/<function>.zip holding the Node.js bridge
-// (index.mjs), bootstrap and config.json. It prints each zip's size against
-// the Lambda@Edge limits, and never prints a key or the client secret.
+// writes the completed config to <out>/config.json, builds the one bootstrap
+// that holds the three functions (cmd/bootstrap) for linux/amd64 and writes
+// <out>/edgeauth.zip holding the Node.js bridge (index.mjs), bootstrap and
+// config.json, which the three functions share. It prints the zip's size
+// against the Lambda@Edge limits, and never prints a key or the client
+// secret.
 package main
 
 import (
@@ -49,10 +51,10 @@ func main() {
 	}
 }
 
-// app holds what tests replace: the functions to build, the random source
-// and the HTTP client.
+// app holds what tests replace: the bootstrap package to build, the
+// random source and the HTTP client.
 type app struct {
-	functions []deploy.Function // nil: deploy.Functions()
+	bootstrap string // "": deploy.BootstrapPackage
 	rand      io.Reader
 	client    *http.Client
 }
@@ -114,16 +116,16 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	summarize(stdout, *configPath, *keysPath, done)
 
-	p := &deploy.Packager{Builder: &deploy.Builder{Root: *root}, Out: *out, Functions: a.functions}
-	arts, err := p.Package(ctx, done.JSON)
+	p := &deploy.Packager{Builder: &deploy.Builder{Root: *root}, Out: *out, Bootstrap: a.bootstrap}
+	art, err := p.Package(ctx, done.JSON)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s (holds the session keys and client secret: keep it private)\n\n", filepath.Join(*out, config.FileName))
-	if err := deploy.WriteSizeTable(stdout, arts); err != nil {
+	if err := deploy.WriteSizeTable(stdout, []deploy.Artifact{art}); err != nil {
 		return err
 	}
-	fmt.Fprintln(stdout, "\nLambda@Edge takes these on origin-request (50 MiB); see deploy/README.md.")
+	fmt.Fprintln(stdout, "\nThe three functions share this zip; Lambda@Edge takes it on origin-request (50 MiB). See deploy/README.md.")
 	return nil
 }
 

@@ -67,7 +67,7 @@ func TestRun(t *testing.T) {
 	cfgPath := writeConfig(t, dir)
 	jwks := filepath.Join(root(t), "deploy", "testdata", "jwks.json")
 	out := filepath.Join(dir, "dist")
-	a := &app{functions: []deploy.Function{{Name: "check-auth", Package: "./deploy/testdata/echo"}}, rand: &counter{}}
+	a := &app{bootstrap: "./deploy/testdata/echo", rand: &counter{}}
 	args := []string{"-config", cfgPath, "-jwks", jwks, "-out", out, "-root", root(t)}
 
 	var stdout, stderr bytes.Buffer
@@ -90,16 +90,16 @@ func TestRun(t *testing.T) {
 	if !bytes.Equal(cfg.Keys[0].Hash, keys[0].Hash) {
 		t.Error("dist/config.json does not carry the saved keys")
 	}
-	if _, err := os.Stat(filepath.Join(out, "check-auth.zip")); err != nil {
+	if _, err := os.Stat(filepath.Join(out, deploy.ZipName+".zip")); err != nil {
 		t.Error(err)
 	}
-	for _, want := range []string{"generated a new pair", keysPath, "jwks: from the -jwks file", "check-auth", "origin trigger"} {
+	for _, want := range []string{"generated a new pair", keysPath, "jwks: from the -jwks file", deploy.ZipName + ".zip", "origin trigger", "three functions share"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	noSecrets(t, stdout.String()+stderr.String(), cfg)
-	first, err := os.ReadFile(filepath.Join(out, "check-auth.zip"))
+	first, err := os.ReadFile(filepath.Join(out, deploy.ZipName+".zip"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestRun(t *testing.T) {
 	if !strings.Contains(stdout.String(), "from "+keysPath) {
 		t.Errorf("second run did not reuse the keys file:\n%s", stdout.String())
 	}
-	again, err := os.ReadFile(filepath.Join(out, "check-auth.zip"))
+	again, err := os.ReadFile(filepath.Join(out, deploy.ZipName+".zip"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +215,7 @@ func TestRunColdStartCheck(t *testing.T) {
 				t.Fatal(err)
 			}
 			out := filepath.Join(dir, "dist")
-			a := &app{functions: []deploy.Function{{Name: "check-auth", Package: "./deploy/testdata/echo"}}, rand: &counter{}}
+			a := &app{bootstrap: "./deploy/testdata/echo", rand: &counter{}}
 			args := []string{"-config", cfgPath, "-out", out, "-root", root(t)}
 
 			var stdout, stderr bytes.Buffer

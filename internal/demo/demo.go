@@ -52,7 +52,7 @@ type Options struct {
 	SuiteConfig string        // a suite config.json; empty starts the demo IdP and generates one
 	IDP         string        // the demo IdP: Dex (the default) or OIDCProvider
 	Invoke      string        // InProcess (default) or RuntimeAPI
-	BinDir      string        // where <function>/bootstrap are, for RuntimeAPI; <root>/bin when empty
+	BinDir      string        // where the built bootstrap (cmd/bootstrap) is, for RuntimeAPI; <root>/bin when empty
 	IDTokenTTL  time.Duration // the demo IdP's ID token lifetime; its default when zero
 	// Provider is what oidc-provider starts with (algorithms, resources,
 	// lifetimes…); the redirect URIs, and the ID token lifetime when
@@ -216,20 +216,22 @@ func (env *Env) writeSuiteConfig(b []byte) (string, error) {
 	return path, nil
 }
 
-// functions builds the three handlers in-process, or starts their built
-// bootstrap binaries, each reading the suite config from EDGEAUTH_CONFIG.
+// functions builds the three handlers in-process, or starts the built
+// bootstrap three times, each running the function its
+// AWS_LAMBDA_FUNCTION_NAME names and reading the suite config from
+// EDGEAUTH_CONFIG.
 func (env *Env) functions(ctx context.Context, o Options) (map[string]localedge.Function, error) {
 	if o.Invoke == RuntimeAPI {
 		bin := o.BinDir
 		if bin == "" {
 			bin = filepath.Join(o.Root, "bin")
 		}
+		p := filepath.Join(bin, "bootstrap")
+		if _, err := os.Stat(p); err != nil {
+			return nil, fmt.Errorf("demo: %s: %w (run make build)", p, err)
+		}
 		binaries := map[string]string{}
 		for _, f := range []string{"check-auth", "parse-callback", "sign-out"} {
-			p := filepath.Join(bin, f, "bootstrap")
-			if _, err := os.Stat(p); err != nil {
-				return nil, fmt.Errorf("demo: %s: %w (run make build)", p, err)
-			}
 			binaries[f] = p
 		}
 		funcs, stop, err := localedge.StartFunctions(ctx, binaries, []string{config.EnvPath + "=" + env.ConfigPath}, o.Logger)

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/edgeauth/edgeauth/deploy/bridge"
 	"github.com/edgeauth/edgeauth/shared/authz"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
@@ -76,31 +77,55 @@ func Level(name string) slog.Level {
 }
 
 // Main is the whole of a function's main: load the config from beside the
-// binary, build the handler and hand it to the Lambda runtime. A bad config
-// fails the cold start with its one message.
+// binary, build the handler and hand it to the runtime it was started
+// under: the Node.js bridge's frames (deploy/bridge) or the Lambda Runtime
+// API. A bad config fails the cold start with its one message.
 func Main(name string, build func(Deps) (Handler, error)) {
-	if err := run(name, build); err != nil {
-		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error("init failed", "function", name, "err", err)
+	start(func() (string, func(Deps) (Handler, error), error) { return name, build, nil })
+}
+
+// start is Main's body. pick names the function once the runtime is open,
+// so that a failure to choose one reaches the bridge like any init error.
+func start(pick func() (string, func(Deps) (Handler, error), error)) {
+	name := ""
+	fail := func(msg string, err error) {
+		slog.New(slog.NewJSONHandler(os.Stderr, nil)).Error(msg, "function", name, "err", err)
 		os.Exit(1)
+	}
+	// First: under the bridge this takes stdout for its frames.
+	rt, err := bridge.Open()
+	if err != nil {
+		fail("init failed", err)
+	}
+	name, build, err := pick()
+	var h Handler
+	if err == nil {
+		h, err = run(name, build)
+	}
+	if err != nil {
+		rt.InitFailed(err)
+		fail("init failed", err)
+	}
+	if err := rt.Start(lambda.NewHandler((func(context.Context, edge.Event) (edge.Result, error))(h))); err != nil {
+		fail("runtime failed", err)
 	}
 }
 
-func run(name string, build func(Deps) (Handler, error)) error {
+func run(name string, build func(Deps) (Handler, error)) (Handler, error) {
 	path, err := config.Path()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: Level(cfg.LogLevel)})).With("function", name)
 	h, err := build(Deps{Config: cfg, Logger: log}.WithDefaults())
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	lambda.StartHandlerFunc((func(context.Context, edge.Event) (edge.Result, error))(h))
-	return nil
+	return h, nil
 }
 
 // MaxExcerpt bounds how much of a text the request chose goes into a log

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
@@ -17,7 +19,9 @@ import (
 
 // Handle passes the request on with x-echo-* headers naming the invocation,
 // answers "/respond" with a generated 200, and fails on "/fail" and on
-// events without a request (both become Lambda function errors).
+// events without a request (both become Lambda function errors). For the
+// bridge's failure tests, "/panic" panics, "/crash" exits the process with
+// code 3 and "/hang" waits past the deadline.
 func Handle(ctx context.Context, ev edge.Event) (edge.Result, error) {
 	req, cfg, err := ev.Request()
 	if err != nil {
@@ -30,6 +34,14 @@ func Handle(ctx context.Context, ev edge.Event) (edge.Result, error) {
 	switch req.Path() {
 	case "/fail":
 		return edge.Result{}, fmt.Errorf("echo: asked to fail (%s)", cfg.EventType)
+	case "/panic":
+		panic("echo: asked to panic")
+	case "/crash":
+		os.Exit(3)
+	case "/hang":
+		<-ctx.Done()
+		time.Sleep(time.Minute) // past the bridge's own deadline
+		return edge.Result{}, ctx.Err()
 	case "/respond":
 		return edge.Respond(edge.NewResponse(http.StatusOK, true).Text("hello " + lc.AwsRequestID)), nil
 	}
