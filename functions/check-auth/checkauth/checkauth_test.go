@@ -142,6 +142,18 @@ func TestCheckAuth(t *testing.T) {
 		{name: "bearer beats a valid session: bad token is 401, not a pass", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + expired, "Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "401"},
 		{name: "public path with a bad token still passes", uri: "/public/x", headers: []string{"Authorization", "Bearer " + expired}},
 		{name: "control character in path gets 400", uri: "/docs/%00a", wantStatus: "400"},
+		// ";params" an origin could strip to a rule's segment (issue 9).
+		{name: "jsessionid on admin gets 400", uri: "/admin;jsessionid=1/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "params on admin gets 400", uri: "/admin;x/", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "empty params on admin gets 400", uri: "/admin;/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "encoded admin with params gets 400", uri: "/%61dmin;x/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "encoded semicolon on admin gets 400", uri: "/admin%3Bx/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "params on admin get 400 for an admin too", uri: "/admin;x/", headers: []string{"Cookie", suitetest.CookieHeader(sessionAdmin)}, wantStatus: "400"},
+		{name: "params on admin get 400 with a bearer token", uri: "/admin;x/", headers: []string{"Authorization", "Bearer " + admin}, wantStatus: "400"},
+		{name: "params on admin get 400 without a credential", uri: "/admin;x/", wantStatus: "400"},
+		{name: "params on public get 400", uri: "/public;x/logo.png", wantStatus: "400"},
+		{name: "params on a user folder are no one's folder", uri: "/users/" + sub + ";x/notes.txt", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "403"},
+		{name: "a semicolon where no rule looks passes", uri: "/docs/a;b.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
