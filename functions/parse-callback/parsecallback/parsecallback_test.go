@@ -212,9 +212,11 @@ func TestParseAuthFailures(t *testing.T) {
 		wantStatus string
 		wantBody   string
 	}{
-		{name: "idp error shows the escaped description", query: func(s string) string {
+		// access_denied was a 401 without WWW-Authenticate, which RFC 9110
+		// §15.5.2 forbids; the description was shown (issue 9).
+		{name: "access_denied is a 403 and shows no description", query: func(s string) string {
 			return "error=access_denied&error_description=" + url.QueryEscape("<script>alert(1)</script> user said no") + "&state=" + s
-		}, wantStatus: "401", wantBody: "&lt;script&gt;alert(1)&lt;/script&gt; user said no"},
+		}, wantStatus: "403", wantBody: "Error code: access_denied"},
 		{name: "idp error other code is 400", query: func(s string) string { return "error=invalid_scope&state=" + s }, wantStatus: "400", wantBody: "invalid_scope"},
 		{name: "missing code", query: func(s string) string { return "state=" + s }, wantStatus: "400"},
 		{name: "missing state", query: func(s string) string { return "code=c" }, wantStatus: "400"},
@@ -543,5 +545,59 @@ func TestParseAuthViewerHostAtOriginRequest(t *testing.T) {
 	}
 	if got := f.idp.requests[0].Get("redirect_uri"); got != "https://shop.example.com/parseauth" {
 		t.Errorf("redirect_uri = %q, want the viewer's host", got)
+	}
+}
+
+// An IdP error redirect can be crafted by anyone, so the page it gets says
+// only what the suite wrote: a fixed explanation per standard code, the
+// code when it is a standard one, and never error_description or an
+// unknown code. Both go to the log as bounded excerpts.
+func TestIdPErrorPages(t *testing.T) {
+	const words = "Call 555-0100 now: your account is locked"
+	tests := []struct {
+		code, status, message string
+		named                 bool
+	}{
+		{"access_denied", "403", "did not allow this account", true},
+		{"login_required", "400", "needs you to sign in", true},
+		{"consent_required", "400", "needs your consent", true},
+		{"interaction_required", "400", "needs you to do something first", true},
+		{"invalid_scope", "400", "access it does not grant", true},
+		{"server_error", "502", "had a problem", true},
+		{"temporarily_unavailable", "503", "busy or down for maintenance", true},
+		{"invalid_request", "400", "could not accept this site", true},
+		{"something_else", "400", "reported a problem with this sign-in", false},
+		{"Visit evil.example to unlock", "400", "reported a problem with this sign-in", false},
+		{"", "400", "reported a problem with this sign-in", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			f := newFixture(t)
+			state, lc := f.login(t, session.LoginState{Nonce: "n-1", Verifier: strings.Repeat("v", 43), ReturnTo: "/x", Created: f.now})
+			q := url.Values{"error": {tt.code}, "error_description": {words}, "error_uri": {"https://evil.example/"}, "state": {state}}
+			r := f.handle(t, suitetest.Request(t, "/parseauth?"+q.Encode(), "Cookie", suitetest.CookieHeader(lc)))
+			suitetest.CheckGenerated(t, r)
+			if r.Status != tt.status || !strings.Contains(r.Body, tt.message) {
+				t.Errorf("status %s, body %.600s; want %s with %q", r.Status, r.Body, tt.status, tt.message)
+			}
+			if strings.Contains(r.Body, "555-0100") || strings.Contains(r.Body, "evil.example") {
+				t.Errorf("the page shows text from the URL: %.800s", r.Body)
+			}
+			if named := tt.code != "" && strings.Contains(r.Body, "Error code: "+tt.code); named != tt.named {
+				t.Errorf("page names the code %q: %v, want %v", tt.code, named, tt.named)
+			}
+			// The attempt is over either way.
+			expired := false
+			for _, c := range suitetest.SetCookies(t, r) {
+				expired = expired || (c.Name == lc.Name && c.MaxAge < 0)
+			}
+			if !expired {
+				t.Error("the attempt's login cookie was not expired")
+			}
+			lines := suitetest.LogLines(t, f.logs)
+			if len(lines) != 1 || lines[0]["idp_error"] != lambdafn.Excerpt(tt.code) || lines[0]["idp_error_description"] != lambdafn.Excerpt(words) {
+				t.Errorf("log = %s, want the code and description as excerpts", f.logs)
+			}
+		})
 	}
 }
