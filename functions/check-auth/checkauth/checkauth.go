@@ -213,12 +213,15 @@ func (r *request) browser(ctx context.Context) edge.Result {
 			return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "not allowed for this identity"))
 		}
 		return edge.Respond(r.h.pages.Response(http.StatusForbidden, page.Page{
-			Kind:      page.Forbidden,
-			Title:     "Access denied",
-			Message:   "You are signed in, but your account is not allowed to open this page.",
-			RequestID: r.rid,
-			Link:      r.h.cfg.Paths.SignOut,
-			LinkText:  "Sign out and use another account",
+			Kind:        page.Forbidden,
+			Title:       "Access denied",
+			Message:     "You are signed in, but your account is not allowed to open this page.",
+			Account:     accountName(&sess.Identity),
+			RequestID:   r.rid,
+			Link:        r.h.cfg.Paths.SignOut,
+			LinkText:    "Sign out and use another account",
+			AltLink:     "/",
+			AltLinkText: "Go to the home page",
 		}))
 	case errors.Is(err, session.ErrExpired) && sess.HasRefresh:
 		// Renewing needs no person, so subresources and same-site fetches
@@ -325,6 +328,15 @@ func (r *request) login(ctx context.Context, jar edge.Cookies, reason string, cl
 	}
 	r.logDecision(ctx, "login", reason, nil)
 	return edge.Respond(resp)
+}
+
+// accountName is how the 403 page names who is signed in: the email, else
+// the username; the page escapes it.
+func accountName(id *verifier.Identity) string {
+	if id.Email != "" {
+		return id.Email
+	}
+	return id.Username
 }
 
 func badRequest(rid string) page.Page {

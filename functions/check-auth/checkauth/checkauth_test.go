@@ -211,6 +211,36 @@ func TestCheckAuth(t *testing.T) {
 	}
 }
 
+// The 403 page says who is signed in (escaped), and offers both a way home
+// and a way to sign in as someone else.
+func TestForbiddenPageNamesTheAccount(t *testing.T) {
+	f := newFixture(t, nil)
+	s := suitetest.Sessions(t, f.cfg, suitetest.Clock)
+	for _, tt := range []struct {
+		id   verifier.Identity
+		want string
+	}{
+		{verifier.Identity{Subject: sub, Username: "alice", Email: "alice@example.com"}, "Signed in as <strong>alice@example.com</strong>"},
+		{verifier.Identity{Subject: sub, Username: "alice"}, "Signed in as <strong>alice</strong>"},
+		{verifier.Identity{Subject: sub, Username: `<img src=x onerror=alert(1)>`}, "Signed in as <strong>&lt;img src=x onerror=alert(1)&gt;</strong>"},
+	} {
+		c, err := s.EncodeSession(session.Session{Identity: tt.id, Expiry: suitetest.Now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := f.handle(t, suitetest.Request(t, "/admin/", "Cookie", suitetest.CookieHeader(c)))
+		r := res.Response
+		if r == nil || r.Status != "403" {
+			t.Fatalf("result %+v, want the 403 page", res)
+		}
+		for _, want := range []string{tt.want, `href="/signout">Sign out and use another account</a>`, `href="/">Go to the home page</a>`} {
+			if !strings.Contains(r.Body, want) {
+				t.Errorf("403 page lacks %q:\n%s", want, r.Body)
+			}
+		}
+	}
+}
+
 func flip(s string) string {
 	if s == "A" {
 		return "B"
