@@ -149,7 +149,11 @@ type Paths struct {
 	ParseAuth    string `json:"parseAuth,omitempty"`    // default /parseauth
 	RefreshAuth  string `json:"refreshAuth,omitempty"`  // default /refreshauth
 	SignOut      string `json:"signOut,omitempty"`      // default /signout
-	AfterSignOut string `json:"afterSignOut,omitempty"` // default /
+	// AfterSignOut is where sign-out ends: by default the sign-out path
+	// itself, which serves the signed-out page to a browser without
+	// credentials (the IdP's logout returns there). Another path must be
+	// reachable signed out (a public rule), or the browser lands on a login.
+	AfterSignOut string `json:"afterSignOut,omitempty"`
 }
 
 // Cookies are the attributes of every cookie the suite sets.
@@ -333,7 +337,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Paths.ParseAuth, "/parseauth")
 	def(&c.Paths.RefreshAuth, "/refreshauth")
 	def(&c.Paths.SignOut, "/signout")
-	def(&c.Paths.AfterSignOut, "/")
+	def(&c.Paths.AfterSignOut, c.Paths.SignOut)
 	def(&c.Cookies.Prefix, "edgeauth")
 	def(&c.BearerToken, "access")
 	def(&c.LogLevel, "info")
