@@ -146,9 +146,9 @@ type Endpoints struct {
 
 // Paths are the suite's own paths.
 type Paths struct {
-	ParseAuth    string `json:"parseAuth,omitempty"`    // default /parseauth
-	RefreshAuth  string `json:"refreshAuth,omitempty"`  // default /refreshauth
-	SignOut      string `json:"signOut,omitempty"`      // default /signout
+	ParseAuth   string `json:"parseAuth,omitempty"`   // default /parseauth
+	RefreshAuth string `json:"refreshAuth,omitempty"` // default /refreshauth
+	SignOut     string `json:"signOut,omitempty"`     // default /signout
 	// AfterSignOut is where sign-out ends: by default the sign-out path
 	// itself, which serves the signed-out page to a browser without
 	// credentials (the IdP's logout returns there). Another path must be
