@@ -73,7 +73,9 @@ type Config struct {
 
 	// ClockSkew tolerated on exp/nbf/iat, e.g. "30s". Default 30s, at most 5m.
 	ClockSkew Duration `json:"clockSkew,omitempty"`
-	// SessionLifetime caps the session cookie; default: the ID token's exp.
+	// SessionLifetime caps the session cookie, never past the ID token's
+	// exp. Default (0): DefaultSessionLifetime when a refresh token is
+	// kept, else the ID token's exp. See [Config.SessionFor].
 	SessionLifetime Duration `json:"sessionLifetime,omitempty"`
 	// RefreshLifetime is how long the refresh cookie lives. Default (0):
 	// the session store's, 30 days.
@@ -368,6 +370,31 @@ func (c *Config) derive() {
 		Logout:    c.OIDC.EndSessionEndpoint,
 		JWKS:      c.OIDC.JWKSURI,
 	}
+}
+
+// DefaultSessionLifetime is how long a session with a refresh token lasts
+// when the config names no sessionLifetime. Past it check-auth renews the
+// session at /refreshauth, which fails once sign-out has revoked the refresh
+// token: so a session cookie copied before sign-out works for at most this
+// long after it was issued, where the ID token's lifetime (an hour on
+// Cognito) would otherwise bound it. Renewing costs a redirect and one
+// token call per lifetime, and nothing on the requests in between.
+const DefaultSessionLifetime = 15 * time.Minute
+
+// SessionFor returns when a session made now for an ID token expiring at
+// idExpiry ends: the configured sessionLifetime, else DefaultSessionLifetime
+// when the session keeps a refresh token (without one it could not be
+// renewed, and ending it early would only mean a new login), and never
+// after idExpiry.
+func (c *Config) SessionFor(now, idExpiry time.Time, hasRefresh bool) time.Time {
+	lt := c.SessionLifetime.Std()
+	if lt == 0 && hasRefresh {
+		lt = DefaultSessionLifetime
+	}
+	if lt > 0 && now.Add(lt).Before(idExpiry) {
+		return now.Add(lt)
+	}
+	return idExpiry
 }
 
 // Secure reports whether cookies get Secure and responses HSTS.

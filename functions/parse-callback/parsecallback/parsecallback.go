@@ -216,7 +216,9 @@ func (c *call) checkAccessToken(ctx context.Context, raw string, id *verifier.Id
 }
 
 // newSession builds the session cookie (and, with a refresh token, the
-// refresh cookies) for a verified ID token. A refresh token too large for a
+// refresh cookies) for a verified ID token. The session ends as
+// config.Config.SessionFor says: by default 15 minutes on with a refresh
+// token, then renewed at the refresh path. A refresh token too large for a
 // cookie (some IdPs issue multi-kilobyte ones) is not kept: the session then
 // lasts until its expiry, any older refresh cookies are expired with it, and
 // note says so for the log line. Losing silent refresh beats losing the login.
@@ -230,10 +232,6 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 			kept.Claims[name] = v
 		}
 	}
-	expiry := id.Expiry
-	if lt := c.h.cfg.SessionLifetime.Std(); lt > 0 && c.h.now().Add(lt).Before(expiry) {
-		expiry = c.h.now().Add(lt)
-	}
 	if refreshToken != "" && writeRefresh {
 		rc, err := c.h.sessions.EncodeRefresh(session.Refresh{RefreshToken: refreshToken, IDToken: idToken})
 		switch {
@@ -246,6 +244,8 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 			cookies = append(cookies, rc...)
 		}
 	}
+	// Known only now: whether the refresh token was kept.
+	expiry := c.h.cfg.SessionFor(c.h.now(), id.Expiry, refreshToken != "")
 	sess, err := c.h.sessions.EncodeSession(session.Session{Identity: kept, Expiry: expiry, HasRefresh: refreshToken != ""})
 	if err != nil {
 		return nil, "", err

@@ -77,7 +77,10 @@ type fixture struct {
 	index    *http.Cookie // the attempts index of the last login
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB) *fixture { return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with edit applied to the config's JSON.
+func newFixtureWith(t testing.TB, edit func(m map[string]any)) *fixture {
 	t.Helper()
 	idp := newIDP(t)
 	cfg := suitetest.Config(t, "oidc.json", func(m map[string]any) {
@@ -85,6 +88,9 @@ func newFixture(t testing.TB) *fixture {
 		o["tokenEndpoint"] = idp.URL + "/token"
 		o["revocationEndpoint"] = idp.URL + "/revoke"
 		m["hosts"] = []any{"www.example.com"}
+		if edit != nil {
+			edit(m)
+		}
 	})
 	f := &fixture{cfg: cfg, mint: testtoken.Keys(t), idp: idp, logs: &bytes.Buffer{}, now: suitetest.Now}
 	clock := func() time.Time { return f.now }
@@ -597,6 +603,69 @@ func TestIdPErrorPages(t *testing.T) {
 			lines := suitetest.LogLines(t, f.logs)
 			if len(lines) != 1 || lines[0]["idp_error"] != lambdafn.Excerpt(tt.code) || lines[0]["idp_error_description"] != lambdafn.Excerpt(words) {
 				t.Errorf("log = %s, want the code and description as excerpts", f.logs)
+			}
+		})
+	}
+}
+
+// A session with a refresh token lasts 15 minutes by default, never past
+// the ID token: past it check-auth renews it at /refreshauth, which fails
+// once sign-out has revoked the refresh token. So a session cookie copied
+// before sign-out is good for at most that long. Without a refresh token the
+// session cannot be renewed and lasts as the ID token does; a configured
+// sessionLifetime applies to every session.
+func TestSessionLifetime(t *testing.T) {
+	tests := []struct {
+		name     string
+		lifetime string        // config sessionLifetime; "" for the default
+		idTTL    time.Duration // the ID token's lifetime
+		refresh  string        // the IdP's refresh token; "" for none
+		want     time.Duration
+	}{
+		{"default with a refresh token", "", time.Hour, "r-1", 15 * time.Minute},
+		{"never past the id token", "", 10 * time.Minute, "r-1", 10 * time.Minute},
+		{"no refresh token: the id token's", "", time.Hour, "", time.Hour},
+		{"too large to keep: the id token's", "", time.Hour, strings.Repeat("r", 4000), time.Hour},
+		{"configured, with a refresh token", "5m", time.Hour, "r-1", 5 * time.Minute},
+		{"configured, without one", "5m", time.Hour, "", 5 * time.Minute},
+		{"configured longer than the id token", "2h", time.Hour, "r-1", time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixtureWith(t, func(m map[string]any) {
+				if tt.lifetime != "" {
+					m["sessionLifetime"] = tt.lifetime
+				}
+			})
+			state, lc := f.login(t, session.LoginState{Nonce: "n-1", Verifier: strings.Repeat("v", 43), ReturnTo: "/x", Created: f.now})
+			f.idp.answer = func(w http.ResponseWriter, _ url.Values) {
+				m := map[string]any{"id_token": f.mint.Sign(t, testtoken.OIDCID(issuer, clientID, sub, "n-1", nil, f.now.Add(tt.idTTL))), "access_token": "opaque"}
+				if tt.refresh != "" {
+					m["refresh_token"] = tt.refresh
+				}
+				tokens(w, m)
+			}
+			r := f.handle(t, suitetest.Request(t, "/parseauth?code=c&state="+state, "Cookie", suitetest.CookieHeader(lc, f.index)))
+			sc := cookieNamed(suitetest.SetCookies(t, r), "auth-session", "/")
+			if sc == nil {
+				t.Fatalf("no session cookie: %s %v", r.Status, r.Headers.Values("set-cookie"))
+			}
+			req, _, _ := suitetest.Request(t, "/docs", "Cookie", suitetest.CookieHeader(sc)).Request()
+			sess, err := f.sessions.Session(req.Cookies())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sess.Expiry.Sub(f.now); got != tt.want {
+				t.Errorf("session lasts %v, want %v", got, tt.want)
+			}
+			if sess.HasRefresh != (tt.refresh != "" && len(tt.refresh) < 100) {
+				t.Errorf("HasRefresh = %v", sess.HasRefresh)
+			}
+			// Past its end the session is expired, and check-auth sends a
+			// browser with a refresh token to renew it.
+			f.now = f.now.Add(tt.want)
+			if _, err := f.sessions.Session(req.Cookies()); !errors.Is(err, session.ErrExpired) {
+				t.Errorf("at its end the session reads %v, want ErrExpired", err)
 			}
 		})
 	}
