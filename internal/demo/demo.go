@@ -37,6 +37,11 @@ type Options struct {
 	EdgeConfig  string        // the local edge config; testdata/demo/localedge.json when empty
 	Listen      string        // overrides the edge config's listen address ("localhost:0" picks a port)
 	SuiteConfig string        // a suite config.json; empty starts Dex and generates one
+	// SuiteConfigFor, when SuiteConfig is empty, makes the suite config for
+	// the edge at edgeURL instead of Dex: another IdP a test started for
+	// that URL (whose redirect URIs need the edge's port, known only once it
+	// listens). Start keeps the result in a private temporary file.
+	SuiteConfigFor func(ctx context.Context, edgeURL string) ([]byte, error)
 	Invoke      string        // InProcess (default) or RuntimeAPI
 	BinDir      string        // where <function>/bootstrap are, for RuntimeAPI; <root>/bin when empty
 	IDTokenTTL  time.Duration // Dex's ID token lifetime; Dex's default when zero
@@ -104,7 +109,17 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	env.URL = "http://" + net.JoinHostPort(host, port)
 
 	env.ConfigPath = o.SuiteConfig
-	if env.ConfigPath == "" {
+	switch {
+	case env.ConfigPath != "":
+	case o.SuiteConfigFor != nil:
+		b, err := o.SuiteConfigFor(ctx, env.URL)
+		if err != nil {
+			return nil, fmt.Errorf("demo: suite config: %w", err)
+		}
+		if env.ConfigPath, err = env.writeConfig(b); err != nil {
+			return nil, err
+		}
+	default:
 		if env.ConfigPath, err = env.startDex(ctx, o); err != nil {
 			return nil, err
 		}
@@ -144,6 +159,12 @@ func (env *Env) startDex(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return env.writeConfig(b)
+}
+
+// writeConfig keeps a suite config (it holds keys and the client secret) in
+// a private temporary folder, removed by Close.
+func (env *Env) writeConfig(b []byte) (string, error) {
 	dir, err := os.MkdirTemp("", "edgeauth-demo-")
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
