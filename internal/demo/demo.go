@@ -33,19 +33,19 @@ const (
 
 // Options says what to start. Zero values give `make run`'s demo.
 type Options struct {
-	Root        string // module root; found from the working directory when empty
-	EdgeConfig  string // the local edge config; testdata/demo/localedge.json when empty
-	Listen      string // overrides the edge config's listen address ("localhost:0" picks a port)
-	SuiteConfig string // a suite config.json; empty starts Dex and generates one
+	Root        string        // module root; found from the working directory when empty
+	EdgeConfig  string        // the local edge config; testdata/demo/localedge.json when empty
+	Listen      string        // overrides the edge config's listen address ("localhost:0" picks a port)
+	SuiteConfig string        // a suite config.json; empty starts Dex and generates one
+	Invoke      string        // InProcess (default) or RuntimeAPI
+	BinDir      string        // where <function>/bootstrap are, for RuntimeAPI; <root>/bin when empty
+	IDTokenTTL  time.Duration // Dex's ID token lifetime; Dex's default when zero
+	Logger      *slog.Logger
 	// SuiteConfigFor, when SuiteConfig is empty, makes the suite config for
 	// the edge at edgeURL instead of Dex: another IdP a test started for
 	// that URL (whose redirect URIs need the edge's port, known only once it
 	// listens). Start keeps the result in a private temporary file.
 	SuiteConfigFor func(ctx context.Context, edgeURL string) ([]byte, error)
-	Invoke         string        // InProcess (default) or RuntimeAPI
-	BinDir         string        // where <function>/bootstrap are, for RuntimeAPI; <root>/bin when empty
-	IDTokenTTL     time.Duration // Dex's ID token lifetime; Dex's default when zero
-	Logger         *slog.Logger
 }
 
 // Env is a running demo.
