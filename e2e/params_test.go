@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/base64"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
+	"github.com/edgeauth/edgeauth/functions/sign-out/signout"
 	"github.com/edgeauth/edgeauth/internal/localedge"
 	"github.com/edgeauth/edgeauth/internal/suitetest"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
@@ -98,5 +101,54 @@ func TestParamsThroughTheLocalEdge(t *testing.T) {
 		if resp.StatusCode != tt.want || !strings.Contains(string(b), tt.body) {
 			t.Errorf("%s as %s: %d %.200q, want %d with %q", tt.path, tt.who, resp.StatusCode, b, tt.want, tt.body)
 		}
+	}
+}
+
+// TestSignOutAtCloudFrontLimits: a signed-in browser whose request fills
+// CloudFront's whole 20,480 bytes with login-named cookies signs out through
+// the local edge at viewer-request, whose generated responses may have 40 KB:
+// it used to build a 73 KB answer, which the edge (as CloudFront) turns into
+// a 502.
+func TestSignOutAtCloudFrontLimits(t *testing.T) {
+	cfg := suitetest.Config(t, "cognito.json", nil)
+	so, err := signout.New(lambdafn.Deps{Config: cfg, Now: suitetest.Clock, Logger: slog.New(slog.DiscardHandler),
+		HTTPClient: &http.Client{Timeout: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := localedge.New(&localedge.Config{
+		Behaviors: []localedge.Behavior{{PathPattern: "/signout*", Function: "sign-out"}, {PathPattern: "*"}},
+		Origin:    localedge.Origin{Dir: t.TempDir()},
+	}, map[string]localedge.Function{"sign-out": so.Handle}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = s.Close()
+	})
+	sc, err := suitetest.Sessions(t, cfg, suitetest.Clock).EncodeSession(session.Session{Identity: verifier.Identity{Subject: "u"}, Expiry: suitetest.Now.Add(time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(sc.Name + "=" + sc.Value)
+	for i := 0; b.Len() < 20480-512; i++ {
+		fmt.Fprintf(&b, "; edgeauth-login-%s=x", base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("attempt-%08d", i))))
+	}
+	req, err := http.NewRequest("GET", srv.URL+"/signout", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Cookie", b.String())
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || len(resp.Header.Values("Set-Cookie")) > 4+session.DefaultMaxAttempts {
+		t.Errorf("sign-out with a full Cookie header: %d with %d Set-Cookie, want a 302 with a bounded set", resp.StatusCode, len(resp.Header.Values("Set-Cookie")))
 	}
 }
