@@ -14,7 +14,10 @@
 // writes the completed config to <out>/config.json, builds each function for
 // linux/amd64 and writes <out>/<function>.zip holding the Node.js bridge
 // (index.mjs), bootstrap and config.json. It prints each zip's size against
-// the Lambda@Edge limits, and never prints a key or the client secret.
+// the Lambda@Edge limits, and never prints a key or the client secret. It
+// warns when the config carries the repository's test keys (the example
+// configs' session keys, testdata/keys in the JWKS), whose secrets are
+// public.
 package main
 
 import (
@@ -113,6 +116,9 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	summarize(stdout, *configPath, *keysPath, done)
+	for _, w := range testKeyWarnings(*root, done.Config) {
+		fmt.Fprintln(stderr, "package: WARNING:", w)
+	}
 
 	p := &deploy.Packager{Builder: &deploy.Builder{Root: *root}, Out: *out, Functions: a.functions}
 	arts, err := p.Package(ctx, done.JSON)
