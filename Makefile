@@ -9,7 +9,7 @@ JWKS ?=
 INVOKE ?= in-process
 IDP ?=
 
-.PHONY: all build test unit e2e bench fuzz run package dex chromium node vet fmt clean
+.PHONY: all build test unit e2e bench fuzz run package prereqs dex chromium node go vet fmt clean
 
 all: build
 
@@ -30,16 +30,29 @@ chromium:
 node:
 	@scripts/ensure-node.sh
 
+## go: the Go toolchain go.mod asks for (checked, not installed)
+go:
+	@scripts/ensure-go.sh
+
+## prereqs: everything make test needs, checked before anything is built or tested, the quick checks first:
+## Node.js, Go, Chromium (required: the browser tests must run), then Dex (built once, about a minute)
+prereqs:
+	@scripts/ensure-node.sh
+	@scripts/ensure-go.sh
+	@scripts/ensure-chromium.sh --require
+	@scripts/ensure-dex.sh
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 	GOOS=js GOARCH=wasm $(GO) vet ./scripts/wasmbench
 
 ## test: every test, the browser tests included; fuzz targets run their seed corpora (make fuzz explores)
-# node first: a missing or too old Node.js fails in seconds, not after the Go tests.
-test: node dex chromium vet build
+# prereqs first: anything missing fails in seconds, with what to do, not after the Go tests.
+test: prereqs
+	@$(MAKE) --no-print-directory vet build
 	$(GO) test -race -cover -timeout 30m ./...
-	@if command -v node >/dev/null; then node --test deploy/bridge/*.test.mjs; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
+	node --test deploy/bridge/*.test.mjs
 
 ## bench: issue 10's table in one run (scripts/bench: bridge, in-process, WebAssembly, cold start, check-auth paths, package; a few minutes)
 bench:

@@ -354,6 +354,16 @@ func (tp *template) check(cfg *config.Config) []string {
 				bad("%s: origin request policy forwards Authorization", p.path)
 			}
 		}
+		if p.function != "sign-out" {
+			continue
+		}
+		// sign-out tells another site's request from this site's by these;
+		// without them every request looks like a typed address.
+		for _, want := range []string{"Sec-Fetch-Site", "Origin", "Referer"} {
+			if !slices.ContainsFunc(list(get(c, "HeadersConfig", "Headers")), func(h any) bool { return strings.EqualFold(str(h), want) }) {
+				bad("%s: origin request policy does not forward %s: sign-out cannot tell a cross-site request", p.path, want)
+			}
+		}
 	}
 
 	// The default cache key holds the credential; objects live briefly.
@@ -688,6 +698,10 @@ func TestTemplateCheckCatches(t *testing.T) {
 			get(tp.Resources, "SuitePathsOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["HeadersConfig"] =
 				map[string]any{"HeaderBehavior": "none"}
 		}, "does not forward x-edgeauth-viewer-host"},
+		{"sign-out blind to the requesting site", func(tp *template, _ *config.Config) {
+			h := get(tp.Resources, "SignOutOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "HeadersConfig").(map[string]any)
+			h["Headers"] = slices.DeleteFunc(slices.Clone(list(h["Headers"])), func(v any) bool { return v == "Sec-Fetch-Site" })
+		}, "does not forward Sec-Fetch-Site"},
 		{"viewer host function sets another header", func(tp *template, _ *config.Config) {
 			p := get(tp.Resources, "ViewerHostFunction", "Properties").(map[string]any)
 			p["FunctionCode"] = strings.ReplaceAll(str(p["FunctionCode"]), edge.ViewerHostHeader, "x-other")

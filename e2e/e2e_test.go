@@ -29,6 +29,9 @@ import (
 	"github.com/edgeauth/edgeauth/internal/browser"
 	"github.com/edgeauth/edgeauth/internal/demo"
 	"github.com/edgeauth/edgeauth/internal/dex"
+	"github.com/edgeauth/edgeauth/internal/suitetest"
+	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/idp"
 )
 
@@ -62,8 +65,8 @@ func start(t *testing.T, invoke string, idTTL time.Duration) *env {
 	return startEdge(t, invoke, idTTL, "")
 }
 
-// startEdge is start with another local edge config (relative to the module
-// root; "" is the demo's).
+// startEdge is start with another local edge config (absolute, or relative
+// to the module root; "" is the demo's).
 func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig string) *env {
 	t.Helper()
 	root, err := dex.ModuleRoot()
@@ -113,8 +116,8 @@ func launch(t *testing.T, o demo.Options) *env {
 }
 
 func edgePath(root, p string) string {
-	if p == "" {
-		return ""
+	if p == "" || filepath.IsAbs(p) {
+		return p
 	}
 	return filepath.Join(root, p)
 }
@@ -278,6 +281,13 @@ func forbidden(t *testing.T, e *env) {
 	if h := heading(t, ctx); !strings.Contains(h, "Access denied") {
 		t.Errorf("admin as bob heading = %q, want the 403 page", h)
 	}
+	// The page says who is signed in and offers a way home.
+	var who, home string
+	run(t, ctx, "read the 403 page", chromedp.Text("main strong", &who, chromedp.ByQuery),
+		chromedp.AttributeValue(`//a[text()="Go to the home page"]`, "href", &home, nil, chromedp.BySearch))
+	if who != bob().Email || home != "/" {
+		t.Errorf("403 page names %q and links home to %q; want %s and /", who, home, bob().Email)
+	}
 	run(t, ctx, "open alice's folder", chromedp.Navigate(e.URL+"/users/"+alice().Subject()+"/"))
 	if h := heading(t, ctx); !strings.Contains(h, "Access denied") {
 		t.Errorf("alice's folder as bob heading = %q, want the 403 page", h)
@@ -298,6 +308,17 @@ func public(t *testing.T, e *env) {
 	}
 	if cs := cookies(t, ctx, e.URL); len(cs) != 0 {
 		t.Errorf("public page set cookies: %v", cs)
+	}
+	// Every path the README lists as public is there.
+	for _, p := range []string{"/style.css", "/favicon.ico", "/public/"} {
+		resp, err := apiClient().Get(e.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("GET %s without a session: %d, want 200", p, resp.StatusCode)
+		}
 	}
 }
 
@@ -422,11 +443,24 @@ func signOut(t *testing.T, e *env) {
 	if n, err := e.Dex.RefreshTokens(ctx, alice().Subject()); err != nil || n < 1 {
 		t.Fatalf("refresh tokens of alice at Dex before sign-out: %d, %v; want at least 1", n, err)
 	}
+	// A copy of the credentials, as someone at the same computer could take.
+	before := cookies(t, ctx, e.URL)
+	copied, refreshCopy := before["edgeauth-session|/"], before["edgeauth-refresh|/refreshauth"]
+	if copied == nil || refreshCopy == nil {
+		t.Fatalf("no session or refresh cookie to copy: %v", before)
+	}
 	run(t, ctx, "sign out", chromedp.Navigate(e.URL+"/signout"))
-	// Dex has no end-session endpoint: sign-out lands on the after-sign-out
-	// path ("/"), which is protected and so goes to Dex's login.
-	if loc := location(t, ctx); !strings.HasPrefix(loc, e.Dex.Issuer) {
-		t.Errorf("after sign-out at %s, want the IdP", loc)
+	// Dex has no end-session endpoint: sign-out answers with the
+	// signed-out page itself, at its own path (issue 9: it used to send the
+	// browser to "/", which is protected, so it ended on Dex's login form).
+	if loc := location(t, ctx); loc != e.URL+"/signout" {
+		t.Errorf("after sign-out at %s, want the signed-out page at /signout", loc)
+	}
+	var text, again string
+	run(t, ctx, "read the signed-out page", chromedp.Text("main", &text, chromedp.ByQuery),
+		chromedp.AttributeValue(`//a[text()="Sign in again"]`, "href", &again, nil, chromedp.BySearch))
+	if host := strings.TrimPrefix(e.URL, "http://"); !strings.Contains(text, "You are signed out of "+host+".") || again != "/" {
+		t.Errorf("signed-out page says %q, links %q; want it to name %s and link /", text, again, host)
 	}
 	cs := cookies(t, ctx, e.URL)
 	for k := range cs {
@@ -447,6 +481,43 @@ func signOut(t *testing.T, e *env) {
 	run(t, ctx, "open a protected page", chromedp.Navigate(e.URL+"/docs/"))
 	if loc := location(t, ctx); !strings.HasPrefix(loc, e.Dex.Issuer) {
 		t.Errorf("protected page after sign-out at %s, want the IdP", loc)
+	}
+	copiedCredentials(t, e, copied, refreshCopy)
+}
+
+// copiedCredentials: what a copy of the cookies taken before sign-out is
+// worth after it. The session cookie lasts its lifetime (15 minutes with a
+// refresh token, however long the ID token), and renewing it at
+// /refreshauth fails, since sign-out revoked the refresh token: the copy
+// gets its cookies expired and no new session.
+func copiedCredentials(t *testing.T, e *env, sess, refresh *network.Cookie) {
+	t.Helper()
+	store := suitetest.Sessions(t, e.Config, time.Now)
+	s, err := store.Session(edge.Cookies{{Name: sess.Name, Value: sess.Value}})
+	if err != nil {
+		t.Fatalf("copied session: %v", err)
+	}
+	if left := time.Until(s.Expiry); left > config.DefaultSessionLifetime || !s.HasRefresh {
+		t.Errorf("copied session good for %v more (refresh %v), want at most %v", left, s.HasRefresh, config.DefaultSessionLifetime)
+	}
+	ret, err := store.SignReturn("/docs/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest("GET", e.URL+"/refreshauth?return="+url.QueryEscape(ret), nil)
+	req.Header.Set("Cookie", sess.Name+"="+sess.Value+"; "+refresh.Name+"="+refresh.Value)
+	resp, err := apiClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/docs/" {
+		t.Errorf("renewal with the copied refresh cookie: %d to %q, want 302 back to the page", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == sess.Name && suitetest.Live(c) {
+			t.Error("a revoked refresh token renewed the copied session")
+		}
 	}
 }
 

@@ -16,7 +16,9 @@
 // <out>/edgeauth.zip holding the Node.js bridge (index.mjs), bootstrap and
 // config.json, which the three functions share. It prints the zip's size
 // against the Lambda@Edge limits, and never prints a key or the client
-// secret.
+// secret. It warns when the config carries the repository's test keys (the
+// example configs' session keys, testdata/keys in the JWKS), whose secrets
+// are public.
 package main
 
 import (
@@ -115,6 +117,9 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		}
 	}
 	summarize(stdout, *configPath, *keysPath, done)
+	for _, w := range testKeyWarnings(*root, done.Config) {
+		fmt.Fprintln(stderr, "package: WARNING:", w)
+	}
 
 	p := &deploy.Packager{Builder: &deploy.Builder{Root: *root}, Out: *out, Bootstrap: a.bootstrap}
 	art, err := p.Package(ctx, done.JSON)

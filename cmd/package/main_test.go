@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -250,4 +252,61 @@ func TestRunColdStartCheck(t *testing.T) {
 			noSecrets(t, stdout.String()+stderr.String()+err.Error(), &config.Config{ClientSecret: "test-only-client-secret"})
 		})
 	}
+}
+
+// make package warns when it packages the repository's test keys: the
+// example configs' session keys, or a JWKS key of testdata/keys. A config
+// with its own keys and its issuer's JWKS gets no warning.
+func TestWarnsAboutTestKeys(t *testing.T) {
+	dir := t.TempDir()
+	a := &app{bootstrap: "./deploy/testdata/echo", rand: &counter{}}
+	b, err := os.ReadFile(filepath.Join(root(t), "testdata", "config", "cognito.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withTestKeys := filepath.Join(dir, "test-keys.json")
+	if err := os.WriteFile(withTestKeys, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := a.run(context.Background(), []string{"-config", withTestKeys, "-out", filepath.Join(dir, "d1"), "-root", root(t)}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"WARNING: keys[0] is the test key pair of testdata/config/cognito.json", `WARNING: jwks key "test-key-1" is a test key`, `jwks key "test-key-2"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
+	}
+
+	// Own keys (generated) and a JWKS that is not the test one: quiet.
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := json.Marshal(map[string]any{"keys": []any{map[string]any{"kty": "RSA", "kid": "own", "use": "sig", "alg": "RS256",
+		"n": base64.RawURLEncoding.EncodeToString(key.N.Bytes()), "e": "AQAB"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := filepath.Join(dir, "own-jwks.json")
+	if err := os.WriteFile(jwks, own, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if err := a.run(context.Background(), []string{"-config", writeConfig(t, dir), "-jwks", jwks, "-out", filepath.Join(dir, "d2"), "-root", root(t)}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "WARNING") {
+		t.Errorf("warned about own keys:\n%s", stderr.String())
+	}
+	noSecrets(t, stdout.String()+stderr.String(), parsed(t, b))
+}
+
+func parsed(t *testing.T, b []byte) *config.Config {
+	t.Helper()
+	c, err := config.Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -181,7 +181,9 @@ func (env *Env) startDex(ctx context.Context, o Options) (string, error) {
 func (env *Env) startOIDCProvider(ctx context.Context, o Options) (string, error) {
 	po := o.Provider
 	po.RedirectURIs = []string{env.URL + "/parseauth"}
-	po.PostLogoutRedirectURIs = nil // the edge's "/", where sign-out returns
+	// Sign-out comes back to the sign-out path (afterSignOut's default),
+	// which shows the signed-out page.
+	po.PostLogoutRedirectURIs = []string{env.URL + "/signout"}
 	if o.IDTokenTTL != 0 {
 		po.IDTokenTTL = o.IDTokenTTL
 	}

@@ -147,20 +147,50 @@ func Location(t testing.TB, r *edge.Response) *url.URL {
 	return u
 }
 
+// CloudFront's limits on a generated response: 40 KB for one from a viewer
+// trigger, headers and body counted (Lambda@Edge quotas; origin triggers
+// allow 1 MB), and 20,480 bytes for the header section of a request or an
+// origin response (CloudFront's general quotas), which a generated response
+// stands in for.
+const (
+	MaxGeneratedResponse = 40 * 1024
+	MaxHeaderSection     = 20480
+)
+
 // CheckGenerated fails t unless r is a generated response CloudFront takes
 // from any trigger and the suite's rules allow: a status in 200-599,
-// Cache-Control no-store, a body within the 40 KB of a viewer trigger.
+// Cache-Control no-store, within MaxGeneratedResponse and
+// MaxHeaderSection, and no 401 without a WWW-Authenticate challenge (RFC
+// 9110 §15.5.2).
 func CheckGenerated(t testing.TB, r *edge.Response) {
 	t.Helper()
-	if code, err := strconv.Atoi(r.Status); err != nil || code < 200 || code > 599 {
+	code, err := strconv.Atoi(r.Status)
+	if err != nil || code < 200 || code > 599 {
 		t.Fatalf("status %q", r.Status)
 	}
 	if !strings.Contains(r.Headers.Get("cache-control"), "no-store") {
 		t.Error("generated response without no-store")
 	}
-	if len(r.Body) > 40*1024 {
-		t.Errorf("body %d bytes, over CloudFront's 40 KB", len(r.Body))
+	if code == http.StatusUnauthorized && r.Headers.Get("www-authenticate") == "" {
+		t.Error("401 without a WWW-Authenticate challenge")
 	}
+	if n := HeaderBytes(r); n > MaxHeaderSection || n+len(r.Body) > MaxGeneratedResponse {
+		t.Errorf("headers %d bytes, body %d: over CloudFront's %d-byte header section or %d-byte generated response",
+			n, len(r.Body), MaxHeaderSection, MaxGeneratedResponse)
+	}
+}
+
+// HeaderBytes is the size of r's status line and header section as sent:
+// "HTTP/1.1 <status> <description>", then "Name: value" per entry, each
+// line ending in CRLF, and the blank line.
+func HeaderBytes(r *edge.Response) int {
+	n := len("HTTP/1.1  \r\n") + len(r.Status) + len(r.StatusDescription) + 2
+	for name, entries := range r.Headers {
+		for _, e := range entries {
+			n += len(name) + len(": \r\n") + len(e.Value)
+		}
+	}
+	return n
 }
 
 // SameOriginPath reports whether loc, a Location value, stays on the same

@@ -14,6 +14,25 @@
 // if both readings pass, so "/Board+Minutes/x" cannot dodge a rule for
 // "/Board%20Minutes/*".
 //
+// A ";" in a segment is refused, not judged, where it could hide a segment
+// a rule names: S3 and most servers read "/admin;x/" as the folder
+// "admin;x", but servlet containers (Tomcat, Jetty, Spring) drop ";params"
+// from each segment and serve "/admin/" for it, some before decoding
+// ("%3B" kept) and some after ("%3B" a separator too), some for every
+// segment and some for the last only. Judging each of those readings is a
+// combinatorial game, one the rules would lose the day an origin strips in a
+// way no reading foresaw; refusing is not. So: rules may not contain ";"
+// (raw or "%3B"), and a path whose segment, cut at its first ";" (raw or
+// decoded), equals a literal segment of any rule is malformed
+// ([Decision.BadPath], a 400 like a dot segment). Every way of stripping
+// params then leaves a segment that either still holds a ";", and so
+// matches no literal, or is that cut, which no rule names: the rules match
+// the same way under every reading. A "{claim}" segment never equals a
+// segment holding a ";", so a stripped form cannot stand in for an
+// identity's own folder either. A ";" elsewhere ("/docs/a;b.html", a
+// jsessionid on a file no rule names) passes and reaches the origin as
+// sent: S3 serves the key with the ";" in it.
+//
 // Patterns (see [Rule]): a literal path matches itself only; a
 // pattern ending in "/*" matches the directory itself and everything below
 // ("/admin/*" matches "/admin", "/admin/" and "/admin/x/y", not
@@ -85,6 +104,10 @@ type Decision struct {
 	Reason string
 	// Rule is the index of the deciding rule, -1 for the default.
 	Rule int
+	// BadPath: the path holds a ";params" segment that could be read as a
+	// segment some rule names (see the package doc). Allow is false for
+	// every identity; answer 400, as for ErrPath.
+	BadPath bool
 }
 
 // Authorizer decides requests against ordered path rules. It is immutable
@@ -93,6 +116,9 @@ type Authorizer struct {
 	rules  []rule
 	claims []string
 	groups bool // some rule names groups
+	// literals are the literal segments of every rule, decoded: what a
+	// ";params" segment must not be cut down to.
+	literals map[string]bool
 }
 
 type rule struct {
@@ -120,12 +146,13 @@ var claimRE = regexp.MustCompile(`^[A-Za-z0-9_:.\-]+$`)
 // New compiles rules, checking every one of them, once: a pattern must
 // start with "/", be a plain path (no query, fragment, backslash, space or
 // control character, raw or percent-encoded, and valid percent-encoding),
-// have "*" only as a whole last segment, no dot or empty segments, and
+// have "*" only as a whole last segment, no dot or empty segments, no ";"
+// (raw or "%3B": see the package doc), and
 // claim segments that are whole segments such as {sub}; a public rule
 // cannot also require groups, scopes or claims; group and scope names are
 // not empty. A refusal is a *ConfigError naming the rule and its field.
 func New(rules []Rule) (*Authorizer, error) {
-	a := &Authorizer{rules: make([]rule, 0, len(rules))}
+	a := &Authorizer{rules: make([]rule, 0, len(rules)), literals: map[string]bool{}}
 	for i, r := range rules {
 		cr, claims, err := compile(fmt.Sprintf("rules[%d]", i), r)
 		if err != nil {
@@ -133,6 +160,11 @@ func New(rules []Rule) (*Authorizer, error) {
 		}
 		a.rules = append(a.rules, cr)
 		a.groups = a.groups || len(cr.groups) > 0
+		for _, seg := range cr.segs {
+			if seg.claim == "" {
+				a.literals[seg.lit] = true
+			}
+		}
 		for _, c := range claims {
 			if !slices.Contains(a.claims, c) {
 				a.claims = append(a.claims, c)
@@ -232,6 +264,10 @@ func compileSegment(s string, last bool, pattern string) (segment, error) {
 	if strings.ContainsAny(lit, "/\\") || hasControl(lit) || lit == "." || lit == ".." {
 		return segment{}, fmt.Errorf("segment %q decodes to a slash, backslash, dot segment or control character", s)
 	}
+	if strings.IndexByte(lit, ';') >= 0 {
+		// Origins read ";" in different ways; the rules name none.
+		return segment{}, fmt.Errorf(`segment %q holds a ";" (raw or %%3B), which origins read in different ways`, s)
+	}
 	return segment{lit: lit}, nil
 }
 
@@ -276,6 +312,11 @@ func (a *Authorizer) Decide(r Readings, id *verifier.Identity) Decision {
 	if r.n == 0 {
 		return Decision{Reason: "no path", Rule: -1}
 	}
+	for _, p := range r.paths[:r.n] {
+		if a.paramHidesLiteral(p) {
+			return Decision{Reason: "path parameter on a rule's segment", Rule: -1, BadPath: true}
+		}
+	}
 	first := a.decide(r.paths[0], id)
 	if r.n > 1 {
 		d := a.decide(r.paths[1], id)
@@ -285,6 +326,21 @@ func (a *Authorizer) Decide(r Readings, id *verifier.Identity) Decision {
 		first.Public = first.Public && d.Public
 	}
 	return first
+}
+
+// paramHidesLiteral reports whether a segment of p (canonical), cut at its
+// first ";", is a literal some rule names: a ";params" segment an origin
+// could read as that segment. Paths without ";" cost one byte scan.
+func (a *Authorizer) paramHidesLiteral(p string) bool {
+	if strings.IndexByte(p, ';') < 0 {
+		return false
+	}
+	for seg := range strings.SplitSeq(p[1:], "/") {
+		if cut, _, ok := strings.Cut(seg, ";"); ok && a.literals[cut] {
+			return true
+		}
+	}
+	return false
 }
 
 // decide judges one canonical path. Canonical paths hold no empty or dot
@@ -347,7 +403,9 @@ func (r *rule) match(p string, id *verifier.Identity) (ok bool, failed *segment)
 				return false, nil
 			}
 			if id != nil && failed == nil {
-				if v := id.Claim(s.claim); v == "" || v != seg {
+				// A segment with ";" never matches: stripped, it could
+				// read as the claim while not being it (package doc).
+				if v := id.Claim(s.claim); v == "" || v != seg || strings.IndexByte(seg, ';') >= 0 {
 					failed = s
 				}
 			}

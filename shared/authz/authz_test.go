@@ -275,7 +275,9 @@ func TestCanonicalPath(t *testing.T) {
 }
 
 func FuzzCanonicalPath(f *testing.F) {
-	for _, s := range []string{"/", "/public/../admin/x", "/a/%2e%2e/b", "//a//b/", "/%2541", "/a%zz", "/a/./b/..", "/users/{sub}/x"} {
+	for _, s := range []string{"/", "/public/../admin/x", "/a/%2e%2e/b", "//a//b/", "/%2541", "/a%zz", "/a/./b/..", "/users/{sub}/x",
+		"/admin;jsessionid=1/index.html", "/admin;x/", "/admin;/index.html", "/%61dmin;x/a", "/admin%3Bx/", "/x/admin%3b/y;/z",
+		"/users/bob;x/", "/docs/a;b.html"} {
 		f.Add(s)
 	}
 	a, err := authz.New(testRules)
@@ -322,7 +324,58 @@ func FuzzCanonicalPath(f *testing.F) {
 		if d := a.Decide(r, nil); d.Allow != d.Public {
 			t.Fatalf("Decide(%q, anonymous) = %+v", uri, d)
 		}
+		// Whatever an origin strips of ";params", what it serves was
+		// judged: a path allowed as sent is allowed as each origin reads it.
+		staff := &verifier.Identity{Subject: "bob", Groups: []string{"staff"}, Claims: map[string]string{"sub": "bob"}}
+		for _, id := range []*verifier.Identity{nil, staff} {
+			if !a.Decide(r, id).Allow {
+				continue
+			}
+			for _, v := range stripParams(uri) {
+				rv, err := authz.Read(v)
+				if err != nil {
+					continue
+				}
+				if d := a.Decide(rv, id); !d.Allow {
+					t.Fatalf("Decide(%q) allows, but an origin reading it as %q serves what %+v refuses", uri, v, d)
+				}
+			}
+		}
 	})
+}
+
+// stripParams returns the paths origins that drop ";params" read uri as,
+// written apart from authz: each segment cut at its first raw ";" before
+// decoding (Tomcat), at its first ";" after decoding, and the last segment
+// only (older Jetty). Each is returned percent-encoded again where needed.
+func stripParams(uri string) []string {
+	cut := func(segs []string, only func(i int) bool, sep func(string) int) string {
+		out := make([]string, len(segs))
+		for i, s := range segs {
+			if only(i) {
+				if j := sep(s); j >= 0 {
+					s = s[:j]
+				}
+			}
+			out[i] = s
+		}
+		return strings.Join(out, "/")
+	}
+	raw := strings.Split(uri, "/")
+	all := func(int) bool { return true }
+	last := func(i int) bool { return i == len(raw)-1 }
+	rawSep := func(s string) int { return strings.IndexByte(s, ';') }
+	// A decoded ";" is a raw ";" or "%3B"/"%3b".
+	decSep := func(s string) int {
+		i := strings.IndexByte(s, ';')
+		for _, e := range []string{"%3B", "%3b"} {
+			if j := strings.Index(s, e); j >= 0 && (i < 0 || j < i) {
+				i = j
+			}
+		}
+		return i
+	}
+	return []string{cut(raw, all, rawSep), cut(raw, all, decSep), cut(raw, last, rawSep), cut(raw, last, decSep)}
 }
 
 func BenchmarkDecide(b *testing.B) {
@@ -390,5 +443,76 @@ func TestPlusIsJudgedAsS3ReadsIt(t *testing.T) {
 	}
 	if _, err := authz.Read("/a+/../b"); err == nil {
 		t.Error("Read accepted a dot segment")
+	}
+}
+
+// A ";params" segment that an origin could strip down to a segment a rule
+// names is malformed, however it is spelled: servlet containers serve
+// "/admin/index.html" for each of these, S3 would serve nothing. Elsewhere
+// a ";" is an ordinary character and passes as itself.
+func TestParamsNeverHideARule(t *testing.T) {
+	a, err := authz.New(testRules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := &verifier.Identity{Subject: "bob", Groups: []string{"staff"}, Claims: map[string]string{"sub": "bob"}}
+	admin := &verifier.Identity{Subject: "root", Groups: []string{"admins"}}
+	for _, uri := range []string{
+		"/admin;jsessionid=1/index.html", "/admin;x/", "/admin;/index.html", "/%61dmin;x/index.html",
+		"/admin%3Bx/", "/admin%3bx/index.html", "/%61dmin%3B/", "/admin;x", "/admin;a=1;b=2/x",
+		"/public;x/../admin", "/users;x/bob/", "/dir;x/", "/api;v=2/orders", "/~tilde;x/", "/%7Etilde%3Bx/",
+		"/Board;x", // not a rule: passes (below)
+	} {
+		r, err := authz.Read(uri)
+		if err != nil {
+			if !errors.Is(err, authz.ErrPath) {
+				t.Errorf("Read(%q) error %v, want ErrPath", uri, err)
+			}
+			continue // refused before any rule, as dot segments are
+		}
+		for _, id := range []*verifier.Identity{nil, bob, admin} {
+			d := a.Decide(r, id)
+			if uri == "/Board;x" {
+				if d.BadPath {
+					t.Errorf("Decide(%q) = %+v: no rule names Board", uri, d)
+				}
+				continue
+			}
+			if d.Allow || !d.BadPath || d.Public {
+				t.Errorf("Decide(%q, %v) = %+v, want a BadPath refusal", uri, id, d)
+			}
+		}
+	}
+	// A ";" in a segment no rule names is an ordinary character.
+	for _, tt := range []struct {
+		uri   string
+		id    *verifier.Identity
+		allow bool
+	}{
+		{"/docs/a;b.html", bob, true},
+		{"/docs;v=1/a.html", bob, true},
+		{"/admin/report;v=2.pdf", admin, true},
+		{"/admin/report;v=2.pdf", bob, false},
+		{"/public/a;b.css", nil, true},
+		// A claim segment never equals a segment holding ";": stripped, it
+		// could be someone's folder.
+		{"/users/bob;x/notes", bob, false},
+		{"/users/bob%3Bx/notes", bob, false},
+		{"/users/bob/notes;x", bob, true},
+	} {
+		if d := decide(t, a, tt.uri, tt.id); d.Allow != tt.allow || d.BadPath {
+			t.Errorf("Decide(%q) = %+v, want allow %v", tt.uri, d, tt.allow)
+		}
+	}
+	// With a claim holding ";" the owner is refused too: fail closed.
+	odd := &verifier.Identity{Subject: "a;b", Claims: map[string]string{"sub": "a;b"}}
+	if d := decide(t, a, "/users/a;b/", odd); d.Allow {
+		t.Errorf("Decide(/users/a;b/) = %+v, want denied", d)
+	}
+	// Rules cannot name a ";", raw or encoded.
+	for _, p := range []string{"/a;b/*", "/a%3Bb", "/x/a%3bb/*"} {
+		if _, err := authz.New([]authz.Rule{{Path: p}}); err == nil || !strings.Contains(err.Error(), `";"`) {
+			t.Errorf("New(%q) = %v, want a refusal naming the ;", p, err)
+		}
 	}
 }

@@ -83,7 +83,9 @@ type Config struct {
 
 	// ClockSkew tolerated on exp/nbf/iat, e.g. "30s". Default 30s, at most 5m.
 	ClockSkew Duration `json:"clockSkew,omitempty"`
-	// SessionLifetime caps the session cookie; default: the ID token's exp.
+	// SessionLifetime caps the session cookie, never past the ID token's
+	// exp. Default (0): DefaultSessionLifetime when a refresh token is
+	// kept, else the ID token's exp. See [Config.SessionFor].
 	SessionLifetime Duration `json:"sessionLifetime,omitempty"`
 	// RefreshLifetime is how long the refresh cookie lives. Default (0):
 	// the session store's, 30 days.
@@ -192,10 +194,14 @@ type Endpoints struct {
 
 // Paths are the suite's own paths.
 type Paths struct {
-	ParseAuth    string `json:"parseAuth,omitempty"`    // default /parseauth
-	RefreshAuth  string `json:"refreshAuth,omitempty"`  // default /refreshauth
-	SignOut      string `json:"signOut,omitempty"`      // default /signout
-	AfterSignOut string `json:"afterSignOut,omitempty"` // default /
+	ParseAuth   string `json:"parseAuth,omitempty"`   // default /parseauth
+	RefreshAuth string `json:"refreshAuth,omitempty"` // default /refreshauth
+	SignOut     string `json:"signOut,omitempty"`     // default /signout
+	// AfterSignOut is where sign-out ends: by default the sign-out path
+	// itself, which serves the signed-out page to a browser without
+	// credentials (the IdP's logout returns there). Another path must be
+	// reachable signed out (a public rule), or the browser lands on a login.
+	AfterSignOut string `json:"afterSignOut,omitempty"`
 }
 
 // Cookies are the attributes of every cookie the suite sets.
@@ -379,7 +385,7 @@ func (c *Config) applyDefaults() {
 	def(&c.Paths.ParseAuth, "/parseauth")
 	def(&c.Paths.RefreshAuth, "/refreshauth")
 	def(&c.Paths.SignOut, "/signout")
-	def(&c.Paths.AfterSignOut, "/")
+	def(&c.Paths.AfterSignOut, c.Paths.SignOut)
 	def(&c.Cookies.Prefix, "edgeauth")
 	def(&c.BearerToken, BearerAccess)
 	def(&c.LogLevel, "info")
@@ -438,6 +444,31 @@ func (c *Config) Warnings() []string {
 		w = append(w, "bearerToken: insecureIdToken accepts ID tokens as Bearer credentials; they are not meant for APIs and travel in URLs (id_token_hint) and logs")
 	}
 	return w
+}
+
+// DefaultSessionLifetime is how long a session with a refresh token lasts
+// when the config names no sessionLifetime. Past it check-auth renews the
+// session at /refreshauth, which fails once sign-out has revoked the refresh
+// token: so a session cookie copied before sign-out works for at most this
+// long after it was issued, where the ID token's lifetime (an hour on
+// Cognito) would otherwise bound it. Renewing costs a redirect and one
+// token call per lifetime, and nothing on the requests in between.
+const DefaultSessionLifetime = 15 * time.Minute
+
+// SessionFor returns when a session made now for an ID token expiring at
+// idExpiry ends: the configured sessionLifetime, else DefaultSessionLifetime
+// when the session keeps a refresh token (without one it could not be
+// renewed, and ending it early would only mean a new login), and never
+// after idExpiry.
+func (c *Config) SessionFor(now, idExpiry time.Time, hasRefresh bool) time.Time {
+	lt := c.SessionLifetime.Std()
+	if lt == 0 && hasRefresh {
+		lt = DefaultSessionLifetime
+	}
+	if lt > 0 && now.Add(lt).Before(idExpiry) {
+		return now.Add(lt)
+	}
+	return idExpiry
 }
 
 // Secure reports whether cookies get Secure and responses HSTS.

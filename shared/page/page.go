@@ -62,6 +62,14 @@ type Page struct {
 	RequestID string // shown so a user can quote it to support
 	Link      string // optional same-origin path, e.g. "/"; dropped unless session.CleanReturnPath accepts it
 	LinkText  string // default "Continue"
+	// AltLink is an optional second same-origin path, shown as a plain
+	// link beside the button (checked as Link is); AltLinkText defaults to
+	// "Go to the home page".
+	AltLink     string
+	AltLinkText string
+	// Account names the signed-in account (an email or username), shown as
+	// "Signed in as …" on pages for someone signed in.
+	Account string
 }
 
 // view is the data the templates see.
@@ -221,6 +229,14 @@ func normalize(p Page) Page {
 		p.LinkText = "Continue"
 	}
 	p.LinkText = truncate(p.LinkText, 100)
+	if _, err := session.CleanReturnPath(p.AltLink); err != nil {
+		p.AltLink = ""
+	}
+	if p.AltLink != "" && p.AltLinkText == "" {
+		p.AltLinkText = "Go to the home page"
+	}
+	p.AltLinkText = truncate(p.AltLinkText, 100)
+	p.Account = truncate(p.Account, 200)
 	return p
 }
 
@@ -250,8 +266,16 @@ func fallback(v view) string {
 		b.WriteString(html.EscapeString(v.Detail))
 		b.WriteString("</pre>")
 	}
+	if v.Account != "" {
+		b.WriteString("<p>Signed in as <strong>")
+		b.WriteString(html.EscapeString(v.Account))
+		b.WriteString("</strong></p>")
+	}
 	if v.Link != "" {
 		fmt.Fprintf(&b, "<p><a href=\"%s\">%s</a></p>", html.EscapeString(v.Link), html.EscapeString(v.LinkText))
+	}
+	if v.AltLink != "" {
+		fmt.Fprintf(&b, "<p><a href=\"%s\">%s</a></p>", html.EscapeString(v.AltLink), html.EscapeString(v.AltLinkText))
 	}
 	if v.RequestID != "" {
 		b.WriteString("<p><small>Request ID: ")

@@ -34,6 +34,8 @@ func TestGolden(t *testing.T) {
 			Detail: "access_denied: User is not allowed", RequestID: "req-1234", Link: "/", LinkText: "Sign in again"}},
 		{"error-defaults", 502, Page{Kind: Error}},
 		{"forbidden", 403, Page{Kind: Forbidden, RequestID: "req-5678", Link: "/signout", LinkText: "Sign in as someone else"}},
+		{"forbidden-account", 403, Page{Kind: Forbidden, Account: "alice@example.com", RequestID: "req-5678",
+			Link: "/signout", LinkText: "Sign out and use another account", AltLink: "/"}},
 		{"signed-out", 200, Page{Kind: SignedOut, Message: "You have been signed out of example.com.", Link: "/", LinkText: "Sign in again"}},
 		{"escaping", 400, Page{Kind: Error, Title: `<b>"title"</b>`, Message: "a & b", Detail: `<script>alert("x")</script>`,
 			RequestID: `"><img src=x>`, Link: "/a?b=<c>&d='e'", LinkText: "<i>go</i>"}},
@@ -66,13 +68,14 @@ func TestGolden(t *testing.T) {
 
 func TestEscaping(t *testing.T) {
 	r := newRenderer(t, false)
-	resp := r.Response(400, Page{Kind: Error, Title: "<b>t</b>", Detail: `<script>alert(1)</script>`, RequestID: `"><svg onload=x>`})
+	resp := r.Response(400, Page{Kind: Error, Title: "<b>t</b>", Detail: `<script>alert(1)</script>`, RequestID: `"><svg onload=x>`,
+		Account: `<script>alert(2)</script>`})
 	for _, bad := range []string{"<script>", "<b>t</b>", "<svg", `"><svg`} {
 		if strings.Contains(resp.Body, bad) {
 			t.Errorf("body contains unescaped %q", bad)
 		}
 	}
-	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;t&lt;/b&gt;"} {
+	for _, want := range []string{"&lt;script&gt;alert(1)&lt;/script&gt;", "&lt;b&gt;t&lt;/b&gt;", "&lt;script&gt;alert(2)&lt;/script&gt;"} {
 		if !strings.Contains(resp.Body, want) {
 			t.Errorf("body lacks escaped %q", want)
 		}
@@ -87,9 +90,12 @@ func TestLinkMustBeSameOrigin(t *testing.T) {
 			t.Errorf("Link %q was rendered", link)
 		}
 	}
-	resp := r.Response(400, Page{Kind: Error, Link: "/docs"})
+	resp := r.Response(400, Page{Kind: Error, AltLink: "//evil.example", Link: "/docs"})
 	if !strings.Contains(resp.Body, `href="/docs"`) || !strings.Contains(resp.Body, ">Continue<") {
 		t.Errorf("same-origin link with default text missing")
+	}
+	if strings.Contains(resp.Body, "evil") {
+		t.Errorf("AltLink //evil.example was rendered")
 	}
 }
 

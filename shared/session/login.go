@@ -223,26 +223,33 @@ func (s *Store) ExpireLogin(attemptID string) *http.Cookie {
 }
 
 // ExpireAll returns cookies that delete the session cookie, both refresh
-// cookies, the attempts index, and every login-state cookie that cs
-// carries or the index lists (sign-out sees no login cookie itself: they
-// live under ParseAuthPath): what sign-out sends.
+// cookies, the attempts index, and the login-state cookies of at most
+// MaxAttempts attempts: first those the index lists (the pending ones:
+// sign-out sees no login cookie itself, they live under ParseAuthPath),
+// then any login-named cookie cs carries. What sign-out sends.
+//
+// The cap keeps the answer small whatever the request holds: a Cookie
+// header of CloudFront's whole 20,480 bytes can name some 500 login
+// cookies, whose expiries alone would pass the 40 KB a generated response
+// may have (TestExpireAllIsBounded). A login cookie left out expires by
+// itself within LoginStateTTL, and no other cookie reads it.
 func (s *Store) ExpireAll(cs edge.Cookies) []*http.Cookie {
 	out := append([]*http.Cookie{s.ExpireSession()}, s.ExpireRefresh()...)
 	out = append(out, s.expired(s.attemptsName, "/", s.sameSite))
 	seen := map[string]bool{}
 	expire := func(id string) {
-		if !seen[id] && validAttemptID(id) == nil {
+		if len(seen) < s.cfg.MaxAttempts && !seen[id] && validAttemptID(id) == nil {
 			seen[id] = true
 			out = append(out, s.ExpireLogin(id))
 		}
+	}
+	for _, a := range s.Attempts(cs) {
+		expire(a.ID)
 	}
 	for _, c := range cs {
 		if id, ok := strings.CutPrefix(c.Name, s.loginPrefix); ok {
 			expire(id)
 		}
-	}
-	for _, a := range s.Attempts(cs) {
-		expire(a.ID)
 	}
 	return out
 }

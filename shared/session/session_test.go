@@ -938,3 +938,40 @@ func FuzzAttempts(f *testing.F) {
 		}
 	})
 }
+
+// Sign-out's expiries stay small whatever the request carries: with a
+// Cookie header of CloudFront's whole 20,480-byte request filled with
+// login-named cookies, ExpireAll still names at most MaxAttempts of them,
+// the index's pending attempts first.
+func TestExpireAllIsBounded(t *testing.T) {
+	s := newStore(t, &clock{t0})
+	id, cs, err := s.NewLogin(request(), LoginState{Nonce: "n", Verifier: "v", ReturnTo: "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	b.WriteString(named(cs, "edgeauth-attempts").Name + "=" + named(cs, "edgeauth-attempts").Value)
+	n := 0
+	for b.Len() < 20480-64 {
+		raw := make([]byte, 16)
+		raw[0], raw[1] = byte(n>>8), byte(n)
+		fmt.Fprintf(&b, "; edgeauth-login-%s=x", base64.RawURLEncoding.EncodeToString(raw))
+		n++
+	}
+	req := httpRequest()
+	req.Headers.Set("Cookie", b.String())
+	out := s.ExpireAll(req.Cookies())
+	logins, size := 0, 0
+	for _, c := range out {
+		size += len("Set-Cookie: \r\n") + len(c.String())
+		if strings.HasPrefix(c.Name, "edgeauth-login-") {
+			logins++
+		}
+	}
+	if n < 400 || logins != DefaultMaxAttempts || out[4].Name != s.LoginName(id) {
+		t.Errorf("%d login cookies sent: %d expired (first %s), want %d, the pending one first", n, logins, out[4].Name, DefaultMaxAttempts)
+	}
+	if size > 2048 {
+		t.Errorf("expiries take %d bytes, want a small, bounded answer", size)
+	}
+}

@@ -73,7 +73,14 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 		log.InfoContext(ctx, "decision", "decision", "reject", "reason", "malformed path")
 		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
 	}
-	r := &request{h: h, req: req, dist: dist, rid: rid, paths: paths, log: log}
+	// The anonymous decision says whether the path needs a credential at
+	// all, and refuses a ";params" segment that could hide a rule's.
+	anon := h.rules.Decide(paths, nil)
+	if anon.BadPath {
+		log.InfoContext(ctx, "decision", "decision", "reject", "reason", anon.Reason)
+		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
+	}
+	r := &request{h: h, req: req, dist: dist, rid: rid, paths: paths, public: anon.Public, log: log}
 	if _, ok := req.Headers["authorization"]; ok {
 		return r.bearer(ctx), nil
 	}
@@ -87,7 +94,10 @@ type request struct {
 	dist  edge.Config
 	rid   string
 	paths authz.Readings
-	log   *slog.Logger
+	// public: the path's first matching rule is public (Decide with no
+	// identity), so no credential is needed.
+	public bool
+	log    *slog.Logger
 }
 
 func (r *request) logDecision(ctx context.Context, decision, reason string, id *verifier.Identity) {
@@ -112,7 +122,7 @@ func (r *request) pass(ctx context.Context, reason string, id *verifier.Identity
 // bearer handles a request with an Authorization header: it is an API call,
 // so it is never redirected.
 func (r *request) bearer(ctx context.Context) edge.Result {
-	public := r.h.rules.Decide(r.paths, nil).Public
+	public := r.public
 	values := r.req.Headers.Values("authorization")
 	if len(values) != 1 {
 		if public {
@@ -229,7 +239,7 @@ func (r *request) realm() string {
 // cookie the decision reads.
 func (r *request) browser(ctx context.Context) edge.Result {
 	switch {
-	case r.h.rules.Decide(r.paths, nil).Public:
+	case r.public:
 		return r.pass(ctx, "public", nil)
 	case r.isPreflight():
 		return r.pass(ctx, "cors preflight", nil)
@@ -247,12 +257,15 @@ func (r *request) browser(ctx context.Context) edge.Result {
 			return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "not allowed for this identity"))
 		}
 		return edge.Respond(r.h.pages.Response(http.StatusForbidden, page.Page{
-			Kind:      page.Forbidden,
-			Title:     "Access denied",
-			Message:   "You are signed in, but your account is not allowed to open this page.",
-			RequestID: r.rid,
-			Link:      r.h.cfg.Paths.SignOut,
-			LinkText:  "Sign out and use another account",
+			Kind:        page.Forbidden,
+			Title:       "Access denied",
+			Message:     "You are signed in, but your account is not allowed to open this page.",
+			Account:     accountName(&sess.Identity),
+			RequestID:   r.rid,
+			Link:        r.h.cfg.Paths.SignOut,
+			LinkText:    "Sign out and use another account",
+			AltLink:     "/",
+			AltLinkText: "Go to the home page",
 		}))
 	case errors.Is(err, session.ErrExpired) && sess.HasRefresh:
 		// Renewing needs no person, so subresources and same-site fetches
@@ -359,6 +372,15 @@ func (r *request) login(ctx context.Context, jar edge.Cookies, reason string, cl
 	}
 	r.logDecision(ctx, "login", reason, nil)
 	return edge.Respond(resp)
+}
+
+// accountName is how the 403 page names who is signed in: the email, else
+// the username; the page escapes it.
+func accountName(id *verifier.Identity) string {
+	if id.Email != "" {
+		return id.Email
+	}
+	return id.Username
 }
 
 func badRequest(rid string) page.Page {

@@ -142,6 +142,18 @@ func TestCheckAuth(t *testing.T) {
 		{name: "bearer beats a valid session: bad token is 401, not a pass", uri: "/docs/a", headers: []string{"Authorization", "Bearer " + expired, "Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "401"},
 		{name: "public path with a bad token still passes", uri: "/public/x", headers: []string{"Authorization", "Bearer " + expired}},
 		{name: "control character in path gets 400", uri: "/docs/%00a", wantStatus: "400"},
+		// ";params" an origin could strip to a rule's segment (issue 9).
+		{name: "jsessionid on admin gets 400", uri: "/admin;jsessionid=1/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "params on admin gets 400", uri: "/admin;x/", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "empty params on admin gets 400", uri: "/admin;/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "encoded admin with params gets 400", uri: "/%61dmin;x/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "encoded semicolon on admin gets 400", uri: "/admin%3Bx/index.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "400"},
+		{name: "params on admin get 400 for an admin too", uri: "/admin;x/", headers: []string{"Cookie", suitetest.CookieHeader(sessionAdmin)}, wantStatus: "400"},
+		{name: "params on admin get 400 with a bearer token", uri: "/admin;x/", headers: []string{"Authorization", "Bearer " + admin}, wantStatus: "400"},
+		{name: "params on admin get 400 without a credential", uri: "/admin;x/", wantStatus: "400"},
+		{name: "params on public get 400", uri: "/public;x/logo.png", wantStatus: "400"},
+		{name: "params on a user folder are no one's folder", uri: "/users/" + sub + ";x/notes.txt", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}, wantStatus: "403"},
+		{name: "a semicolon where no rule looks passes", uri: "/docs/a;b.html", headers: []string{"Cookie", suitetest.CookieHeader(sessionOK)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -171,9 +183,9 @@ func TestCheckAuth(t *testing.T) {
 			if r.Status != tt.wantStatus {
 				t.Fatalf("status = %s, want %s (location %q, www-authenticate %q)", r.Status, tt.wantStatus, r.Headers.Get("location"), r.Headers.Get("www-authenticate"))
 			}
-			if !strings.Contains(r.Headers.Get("cache-control"), "no-store") {
-				t.Error("generated response without no-store")
-			}
+			// Every 401 carries its challenge (RFC 9110 §15.5.2), every
+			// answer fits CloudFront's limits.
+			suitetest.CheckGenerated(t, r)
 			for _, h := range []string{"strict-transport-security", "x-content-type-options", "x-frame-options", "referrer-policy"} {
 				if r.Headers.Get(h) == "" {
 					t.Errorf("generated response lacks %s", h)
@@ -196,6 +208,36 @@ func TestCheckAuth(t *testing.T) {
 	}
 	if strings.Contains(f.logs.String(), valid[:40]) || strings.Contains(f.logs.String(), sessionOK.Value[:20]) {
 		t.Error("a token or cookie value reached the logs")
+	}
+}
+
+// The 403 page says who is signed in (escaped), and offers both a way home
+// and a way to sign in as someone else.
+func TestForbiddenPageNamesTheAccount(t *testing.T) {
+	f := newFixture(t, nil)
+	s := suitetest.Sessions(t, f.cfg, suitetest.Clock)
+	for _, tt := range []struct {
+		id   verifier.Identity
+		want string
+	}{
+		{verifier.Identity{Subject: sub, Username: "alice", Email: "alice@example.com"}, "Signed in as <strong>alice@example.com</strong>"},
+		{verifier.Identity{Subject: sub, Username: "alice"}, "Signed in as <strong>alice</strong>"},
+		{verifier.Identity{Subject: sub, Username: `<img src=x onerror=alert(1)>`}, "Signed in as <strong>&lt;img src=x onerror=alert(1)&gt;</strong>"},
+	} {
+		c, err := s.EncodeSession(session.Session{Identity: tt.id, Expiry: suitetest.Now.Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := f.handle(t, suitetest.Request(t, "/admin/", "Cookie", suitetest.CookieHeader(c)))
+		r := res.Response
+		if r == nil || r.Status != "403" {
+			t.Fatalf("result %+v, want the 403 page", res)
+		}
+		for _, want := range []string{tt.want, `href="/signout">Sign out and use another account</a>`, `href="/">Go to the home page</a>`} {
+			if !strings.Contains(r.Body, want) {
+				t.Errorf("403 page lacks %q:\n%s", want, r.Body)
+			}
+		}
 	}
 }
 

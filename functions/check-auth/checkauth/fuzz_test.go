@@ -17,7 +17,8 @@ import (
 // CloudFront's limits; redirects only to a same-origin path or the IdP; no
 // credential echoed into a page; the suite's credentials never forwarded; and
 // a request without the seeded valid credentials passes only on a public
-// path, and nothing passes /admin (no seeded credential is an admin). The
+// path, and nothing passes /admin (no seeded credential is an admin), read
+// as any origin may read it (";params" kept or dropped). The
 // oracle is written independently of authz: the percent-decoded path lies
 // under /public (the example config's only public rule) or /admin.
 func FuzzHandle(f *testing.F) {
@@ -43,6 +44,10 @@ func FuzzHandle(f *testing.F) {
 	f.Add("/docs/a", "", "", "Bearer a.b.c", "", "")
 	f.Add("/docs/\x00\r\n", "\r\n", "edgeauth-session=\x00", "Bearer \n", "", "")
 	f.Add("/users/"+sub+"/x", "", "edgeauth-session="+goodSession, "", "", "")
+	for _, uri := range []string{"/admin;jsessionid=1/index.html", "/admin;x/", "/admin;/index.html", "/%61dmin;x/y", "/admin%3Bx/", "/public;x/y"} {
+		f.Add(uri, "", "edgeauth-session="+goodSession, "", "", "")
+		f.Add(uri, "", "", "Bearer "+goodToken, "", "")
+	}
 
 	f.Fuzz(func(t *testing.T, uri, query, cookie, authorization, accept, fetchMode string) {
 		fx.logs.Reset()
@@ -78,7 +83,7 @@ func FuzzHandle(f *testing.F) {
 			if !credentialed && !under(uri, "/public") {
 				t.Errorf("%q passed without a credential", uri)
 			}
-			if under(uri, "/admin") {
+			if underAsRead(uri, "/admin") {
 				t.Errorf("%q passed, but no seeded credential is in the admins group", uri)
 			}
 			return
@@ -116,4 +121,33 @@ func under(uri, dir string) bool {
 		p = "/" + p
 	}
 	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// underAsRead reports whether some origin may read uri as dir or below it:
+// percent-decoded as sent, or with each segment's ";params" dropped
+// (servlet containers), before or after decoding.
+func underAsRead(uri, dir string) bool {
+	p, err := url.PathUnescape(uri)
+	if err != nil {
+		return false
+	}
+	raw, _ := url.PathUnescape(dropParams(uri))
+	for _, q := range []string{p, dropParams(p), raw} {
+		if !strings.HasPrefix(q, "/") {
+			q = "/" + q
+		}
+		if q == dir || strings.HasPrefix(q, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// dropParams cuts every segment of p at its first ";".
+func dropParams(p string) string {
+	segs := strings.Split(p, "/")
+	for i, s := range segs {
+		segs[i], _, _ = strings.Cut(s, ";")
+	}
+	return strings.Join(segs, "/")
 }

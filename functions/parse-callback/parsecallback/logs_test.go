@@ -1,6 +1,7 @@
 package parsecallback_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,9 +14,10 @@ import (
 	"github.com/edgeauth/edgeauth/shared/session"
 )
 
-// No log line carries what a token's sender or a forged redirect chose: a
-// token the verifier refuses is named by verifier.Reason, an OAuth error
-// code passes idp.SafeErrorCode, and the path is a bounded, escaped excerpt.
+// No log line carries what a token's sender or a forged redirect chose
+// beyond bounded, escaped excerpts: a token the verifier refuses is named by
+// verifier.Reason, an OAuth error code passes idp.SafeErrorCode in the
+// reason, and the path and the IdP's error text are lambdafn.Excerpt's.
 // Each case pins the whole reason.
 func TestLogsCarryNoHostileText(t *testing.T) {
 	f := newFixture(t)
@@ -58,7 +60,18 @@ func TestLogsCarryNoHostileText(t *testing.T) {
 			if len(lines) != 1 || lines[0]["reason"] != tt.reason {
 				t.Fatalf("log = %s, want one line with reason %q", f.logs, tt.reason)
 			}
-			if strings.Contains(f.logs.String(), suitetest.HostileMarker) || strings.Contains(f.logs.String(), "XXXXXXXX") {
+			// The IdP's error and description are logged (issue 9), each
+			// as a bounded, escaped excerpt on the one line; nothing else
+			// carries hostile text.
+			if tt.uri != "" {
+				for _, k := range []string{"idp_error", "idp_error_description"} {
+					if lines[0][k] != lambdafn.Excerpt(suitetest.Hostile()) {
+						t.Errorf("%s = %q, want lambdafn.Excerpt of the text", k, lines[0][k])
+					}
+					delete(lines[0], k)
+				}
+			}
+			if rest, _ := json.Marshal(lines[0]); strings.Contains(string(rest), suitetest.HostileMarker) || strings.Contains(string(rest), "XXXXXXXX") {
 				t.Errorf("the log carries hostile text: %s", f.logs)
 			}
 		})

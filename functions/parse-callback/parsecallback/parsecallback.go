@@ -286,7 +286,9 @@ func (c *call) fillFromUserinfo(ctx context.Context, accessToken string, id *ver
 }
 
 // newSession builds the session cookie (and, with a refresh token, the
-// refresh cookies) for a verified ID token. A refresh token too large for a
+// refresh cookies) for a verified ID token. The session ends as
+// config.Config.SessionFor says: by default 15 minutes on with a refresh
+// token, then renewed at the refresh path. A refresh token too large for a
 // cookie (some IdPs issue multi-kilobyte ones) is not kept: the session then
 // lasts until its expiry, any older refresh cookies are expired with it, and
 // note says so for the log line. Losing silent refresh beats losing the login.
@@ -300,10 +302,6 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 			kept.Claims[name] = v
 		}
 	}
-	expiry := id.Expiry
-	if lt := c.h.cfg.SessionLifetime.Std(); lt > 0 && c.h.now().Add(lt).Before(expiry) {
-		expiry = c.h.now().Add(lt)
-	}
 	if refreshToken != "" && writeRefresh {
 		rc, err := c.h.sessions.EncodeRefresh(session.Refresh{RefreshToken: refreshToken, IDToken: idToken})
 		switch {
@@ -316,6 +314,8 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 			cookies = append(cookies, rc...)
 		}
 	}
+	// Known only now: whether the refresh token was kept.
+	expiry := c.h.cfg.SessionFor(c.h.now(), id.Expiry, refreshToken != "")
 	sess, err := c.h.sessions.EncodeSession(session.Session{Identity: kept, Expiry: expiry, HasRefresh: refreshToken != ""})
 	if err != nil {
 		return nil, "", err
@@ -323,33 +323,86 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 	return append([]*http.Cookie{sess}, cookies...), note, nil
 }
 
-// idpError shows the IdP's error, with its description escaped by the page
-// template, and ends the attempt the state names. The log gets the error
-// code only as idp.SafeErrorCode passes it: anyone can forge this redirect.
+// idpError answers the IdP's error redirect and ends the attempt the state
+// names. Anyone can craft this redirect to put words on the site's origin,
+// so the page shows none of its text: a fixed explanation per standard code
+// (explainIdPError), and the code itself only when it is one of those the
+// standards define for this redirect. The code and description go to the
+// log instead, bounded and escaped (lambdafn.Excerpt). access_denied is a
+// 403: a 401 would need a WWW-Authenticate challenge (RFC 9110 §15.5.2),
+// and there is none to give a browser.
 func (c *call) idpError(ctx context.Context, q map[string][]string) edge.Result {
 	code := first(q["error"])
-	status := http.StatusBadRequest
-	if code == "access_denied" {
-		status = http.StatusUnauthorized
+	e, known := explainIdPError(code)
+	attrs := []any{"decision", "error", "reason", "idp error: " + idp.SafeErrorCode(code), "idp_error", lambdafn.Excerpt(code)}
+	if desc := first(q["error_description"]); desc != "" {
+		attrs = append(attrs, "idp_error_description", lambdafn.Excerpt(desc))
 	}
-	c.logDecision(ctx, slog.LevelInfo, "error", "idp error: "+idp.SafeErrorCode(code), "")
-	resp := c.h.errorPage(status, c.rid, "Sign-in was not completed",
-		"The identity provider reported a problem with this sign-in.", idpDetail(code, first(q["error_description"])))
+	c.log.Log(ctx, slog.LevelInfo, "decision", attrs...)
+	var detail string
+	if known {
+		detail = "Error code: " + code
+	}
+	resp := c.h.errorPage(e.status, c.rid, e.title, e.message, detail)
 	if state, ok := single(q, "state"); ok && session.ValidAttemptID(state) {
 		resp.SetCookies(c.endAttempt(state)...)
 	}
 	return edge.Respond(resp)
 }
 
-func idpDetail(code, desc string) string {
-	const max = 300
-	if len(desc) > max {
-		desc = desc[:max] + "…"
+// idpErrorPage is what the page says for one error code.
+type idpErrorPage struct {
+	status         int
+	title, message string
+}
+
+// explainIdPError returns the page for an error code an authorization
+// endpoint may redirect with (RFC 6749 §4.1.2.1, OpenID Connect Core
+// §3.1.2.6), each with a fixed explanation, and known true: the only codes a
+// page names. Any other code gets a generic page that does not name it.
+func explainIdPError(code string) (p idpErrorPage, known bool) {
+	const (
+		notCompleted = "Sign-in was not completed"
+		misconfig    = "Sign-in is misconfigured"
+		badRequest   = "The identity provider could not accept this site's sign-in request. Please tell the site's operator."
+	)
+	switch code {
+	case "access_denied":
+		return idpErrorPage{http.StatusForbidden, "Sign-in was declined",
+			"The sign-in was cancelled, or the identity provider did not allow this account to sign in to this site."}, true
+	case "login_required":
+		return idpErrorPage{http.StatusBadRequest, notCompleted,
+			"The identity provider needs you to sign in, and this request did not let it ask you. Please start again."}, true
+	case "consent_required":
+		return idpErrorPage{http.StatusBadRequest, notCompleted,
+			"The identity provider needs your consent for this site, and this request did not let it ask you. Please start again."}, true
+	case "interaction_required":
+		return idpErrorPage{http.StatusBadRequest, notCompleted,
+			"The identity provider needs you to do something first (sign in again, or confirm), and this request did not let it ask you. Please start again."}, true
+	case "account_selection_required":
+		return idpErrorPage{http.StatusBadRequest, notCompleted,
+			"The identity provider needs you to choose an account, and this request did not let it ask you. Please start again."}, true
+	case "invalid_scope":
+		return idpErrorPage{http.StatusBadRequest, misconfig,
+			"This site asked the identity provider for access it does not grant. Please tell the site's operator."}, true
+	case "unauthorized_client":
+		return idpErrorPage{http.StatusBadRequest, misconfig,
+			"The identity provider does not allow this site to sign users in this way. Please tell the site's operator."}, true
+	case "unsupported_response_type":
+		return idpErrorPage{http.StatusBadRequest, misconfig,
+			"The identity provider does not support the way this site signs users in. Please tell the site's operator."}, true
+	case "invalid_request", "invalid_request_uri", "invalid_request_object", "request_not_supported",
+		"request_uri_not_supported", "registration_not_supported":
+		return idpErrorPage{http.StatusBadRequest, misconfig, badRequest}, true
+	case "server_error":
+		return idpErrorPage{http.StatusBadGateway, "Sign-in failed",
+			"The identity provider had a problem and could not complete the sign-in. Please try again in a moment."}, true
+	case "temporarily_unavailable":
+		return idpErrorPage{http.StatusServiceUnavailable, "Sign-in is unavailable",
+			"The identity provider is busy or down for maintenance. Please try again in a few minutes."}, true
 	}
-	if desc == "" {
-		return code
-	}
-	return code + ": " + desc
+	return idpErrorPage{http.StatusBadRequest, notCompleted,
+		"The identity provider reported a problem with this sign-in. Please start again."}, false
 }
 
 func first(v []string) string {

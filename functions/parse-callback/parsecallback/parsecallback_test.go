@@ -217,9 +217,11 @@ func TestParseAuthFailures(t *testing.T) {
 		wantStatus string
 		wantBody   string
 	}{
-		{name: "idp error shows the escaped description", query: func(s string) string {
+		// access_denied was a 401 without WWW-Authenticate, which RFC 9110
+		// §15.5.2 forbids; the description was shown (issue 9).
+		{name: "access_denied is a 403 and shows no description", query: func(s string) string {
 			return "error=access_denied&error_description=" + url.QueryEscape("<script>alert(1)</script> user said no") + "&state=" + s
-		}, wantStatus: "401", wantBody: "&lt;script&gt;alert(1)&lt;/script&gt; user said no"},
+		}, wantStatus: "403", wantBody: "Error code: access_denied"},
 		{name: "idp error other code is 400", query: func(s string) string { return "error=invalid_scope&state=" + s }, wantStatus: "400", wantBody: "invalid_scope"},
 		{name: "missing code", query: func(s string) string { return "state=" + s }, wantStatus: "400"},
 		{name: "missing state", query: func(s string) string { return "code=c" }, wantStatus: "400"},
@@ -548,5 +550,127 @@ func TestParseAuthViewerHostAtOriginRequest(t *testing.T) {
 	}
 	if got := f.idp.requests[0].Get("redirect_uri"); got != "https://shop.example.com/parseauth" {
 		t.Errorf("redirect_uri = %q, want the viewer's host", got)
+	}
+}
+
+// An IdP error redirect can be crafted by anyone, so the page it gets says
+// only what the suite wrote: a fixed explanation per standard code, the
+// code when it is a standard one, and never error_description or an
+// unknown code. Both go to the log as bounded excerpts.
+func TestIdPErrorPages(t *testing.T) {
+	const words = "Call 555-0100 now: your account is locked"
+	tests := []struct {
+		code, status, message string
+		named                 bool
+	}{
+		{"access_denied", "403", "did not allow this account", true},
+		{"login_required", "400", "needs you to sign in", true},
+		{"consent_required", "400", "needs your consent", true},
+		{"interaction_required", "400", "needs you to do something first", true},
+		{"invalid_scope", "400", "access it does not grant", true},
+		{"server_error", "502", "had a problem", true},
+		{"temporarily_unavailable", "503", "busy or down for maintenance", true},
+		{"invalid_request", "400", "could not accept this site", true},
+		{"something_else", "400", "reported a problem with this sign-in", false},
+		{"Visit evil.example to unlock", "400", "reported a problem with this sign-in", false},
+		{"", "400", "reported a problem with this sign-in", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.code, func(t *testing.T) {
+			f := newFixture(t)
+			state, lc := f.login(t, session.LoginState{Nonce: "n-1", Verifier: strings.Repeat("v", 43), ReturnTo: "/x", Created: f.now})
+			q := url.Values{"error": {tt.code}, "error_description": {words}, "error_uri": {"https://evil.example/"}, "state": {state}}
+			r := f.handle(t, suitetest.Request(t, "/parseauth?"+q.Encode(), "Cookie", suitetest.CookieHeader(lc)))
+			suitetest.CheckGenerated(t, r)
+			if r.Status != tt.status || !strings.Contains(r.Body, tt.message) {
+				t.Errorf("status %s, body %.600s; want %s with %q", r.Status, r.Body, tt.status, tt.message)
+			}
+			if strings.Contains(r.Body, "555-0100") || strings.Contains(r.Body, "evil.example") {
+				t.Errorf("the page shows text from the URL: %.800s", r.Body)
+			}
+			if named := tt.code != "" && strings.Contains(r.Body, "Error code: "+tt.code); named != tt.named {
+				t.Errorf("page names the code %q: %v, want %v", tt.code, named, tt.named)
+			}
+			// The attempt is over either way.
+			expired := false
+			for _, c := range suitetest.SetCookies(t, r) {
+				expired = expired || (c.Name == lc.Name && c.MaxAge < 0)
+			}
+			if !expired {
+				t.Error("the attempt's login cookie was not expired")
+			}
+			var lines []map[string]any
+			for _, l := range suitetest.LogLines(t, f.logs) {
+				if l["msg"] == "decision" {
+					lines = append(lines, l)
+				}
+			}
+			if len(lines) != 1 || lines[0]["idp_error"] != lambdafn.Excerpt(tt.code) || lines[0]["idp_error_description"] != lambdafn.Excerpt(words) {
+				t.Errorf("log = %s, want the code and description as excerpts", f.logs)
+			}
+		})
+	}
+}
+
+// A session with a refresh token lasts 15 minutes by default, never past
+// the ID token: past it check-auth renews it at /refreshauth, which fails
+// once sign-out has revoked the refresh token. So a session cookie copied
+// before sign-out is good for at most that long. Without a refresh token the
+// session cannot be renewed and lasts as the ID token does; a configured
+// sessionLifetime applies to every session.
+func TestSessionLifetime(t *testing.T) {
+	tests := []struct {
+		name     string
+		lifetime string        // config sessionLifetime; "" for the default
+		idTTL    time.Duration // the ID token's lifetime
+		refresh  string        // the IdP's refresh token; "" for none
+		want     time.Duration
+	}{
+		{"default with a refresh token", "", time.Hour, "r-1", 15 * time.Minute},
+		{"never past the id token", "", 10 * time.Minute, "r-1", 10 * time.Minute},
+		{"no refresh token: the id token's", "", time.Hour, "", time.Hour},
+		{"too large to keep: the id token's", "", time.Hour, strings.Repeat("r", 4000), time.Hour},
+		{"configured, with a refresh token", "5m", time.Hour, "r-1", 5 * time.Minute},
+		{"configured, without one", "5m", time.Hour, "", 5 * time.Minute},
+		{"configured longer than the id token", "2h", time.Hour, "r-1", time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(m map[string]any) {
+				if tt.lifetime != "" {
+					m["sessionLifetime"] = tt.lifetime
+				}
+			})
+			state, lc := f.login(t, session.LoginState{Nonce: "n-1", Verifier: strings.Repeat("v", 43), ReturnTo: "/x", Created: f.now})
+			f.idp.answer = func(w http.ResponseWriter, _ url.Values) {
+				m := map[string]any{"id_token": f.mint.Sign(t, testtoken.OIDCID(issuer, clientID, sub, "n-1", nil, f.now.Add(tt.idTTL))), "access_token": "opaque"}
+				if tt.refresh != "" {
+					m["refresh_token"] = tt.refresh
+				}
+				tokens(w, m)
+			}
+			r := f.handle(t, suitetest.Request(t, "/parseauth?code=c&state="+state, "Cookie", suitetest.CookieHeader(lc, f.index)))
+			sc := cookieNamed(suitetest.SetCookies(t, r), "auth-session", "/")
+			if sc == nil {
+				t.Fatalf("no session cookie: %s %v", r.Status, r.Headers.Values("set-cookie"))
+			}
+			req, _, _ := suitetest.Request(t, "/docs", "Cookie", suitetest.CookieHeader(sc)).Request()
+			sess, err := f.sessions.Session(req.Cookies())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := sess.Expiry.Sub(f.now); got != tt.want {
+				t.Errorf("session lasts %v, want %v", got, tt.want)
+			}
+			if sess.HasRefresh != (tt.refresh != "" && len(tt.refresh) < 100) {
+				t.Errorf("HasRefresh = %v", sess.HasRefresh)
+			}
+			// Past its end the session is expired, and check-auth sends a
+			// browser with a refresh token to renew it.
+			f.now = f.now.Add(tt.want)
+			if _, err := f.sessions.Session(req.Cookies()); !errors.Is(err, session.ErrExpired) {
+				t.Errorf("at its end the session reads %v, want ErrExpired", err)
+			}
+		})
 	}
 }

@@ -3,6 +3,8 @@ package signout_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -151,8 +153,14 @@ func TestSignOutCognito(t *testing.T) {
 	if r.Status != "302" || loc.Host != strings.TrimPrefix(f.srv.URL, "https://") || loc.Path != "/logout" {
 		t.Fatalf("status %s location %s, want Cognito's /logout", r.Status, loc)
 	}
-	if q := loc.Query(); q.Get("client_id") != f.cfg.ClientID || q.Get("logout_uri") != "https://www.example.com/" {
+	// Cognito's logout comes back to the signed-out page, which sign-out
+	// serves at its own path (the default since issue 9; it was "/",
+	// which is protected and so ended on the IdP's login form).
+	if q := loc.Query(); q.Get("client_id") != f.cfg.ClientID || q.Get("logout_uri") != "https://www.example.com/signout" {
 		t.Errorf("logout query = %v", q)
+	}
+	if r.Headers.Get("Clear-Site-Data") != `"cache"` {
+		t.Errorf("Clear-Site-Data = %q, want \"cache\"", r.Headers.Get("Clear-Site-Data"))
 	}
 	if len(f.srv.tokens) != 1 || f.srv.tokens[0] != "the-refresh-token" {
 		t.Errorf("revoked tokens = %q, want the refresh token once", f.srv.tokens)
@@ -218,14 +226,25 @@ func TestSignOutWithoutEndSession(t *testing.T) {
 	}
 }
 
+// Without credentials, sign-out serves the signed-out page (the default
+// afterSignOut is its own path), or sends the browser to the configured
+// afterSignOut elsewhere.
 func TestAlreadySignedOut(t *testing.T) {
 	f := newFixture(t, "cognito.json", cognitoAt)
 	r := f.handle(t, suitetest.Request(t, "/signout", "Cookie", "theme=dark"))
-	if r.Status != "302" || r.Headers.Get("location") != "/" {
-		t.Errorf("status %s location %q, want 302 to /", r.Status, r.Headers.Get("location"))
+	if r.Status != "200" || !strings.Contains(r.Body, "You are signed out of www.example.com.") || !strings.Contains(r.Body, `href="/">Sign in again<`) {
+		t.Errorf("status %s body %.2000s, want the signed-out page", r.Status, r.Body)
 	}
 	if len(f.srv.tokens) != 0 {
 		t.Error("revocation called without a refresh token")
+	}
+	f = newFixture(t, "cognito.json", func(m map[string]any, host string) {
+		cognitoAt(m, host)
+		m["paths"].(map[string]any)["afterSignOut"] = "/"
+	})
+	r = f.handle(t, suitetest.Request(t, "/signout", "Cookie", "theme=dark"))
+	if r.Status != "302" || r.Headers.Get("location") != "/" {
+		t.Errorf("status %s location %q, want 302 to /", r.Status, r.Headers.Get("location"))
 	}
 }
 
@@ -282,7 +301,180 @@ func TestSignOutViewerHostAtOriginRequest(t *testing.T) {
 		r.Headers.Set(edge.ViewerHostHeader, "shop.example.com")
 	})
 	r := f.handle(t, ev)
-	if got := suitetest.Location(t, r).Query().Get("logout_uri"); got != "https://shop.example.com/" {
+	if got := suitetest.Location(t, r).Query().Get("logout_uri"); got != "https://shop.example.com/signout" {
 		t.Errorf("logout_uri = %q, want the viewer's host", got)
 	}
+}
+
+// Every answer that signs out tells the browser to drop its cache of the
+// site, so a private page cannot be read back from it after sign-out.
+func TestSignOutClearsTheCache(t *testing.T) {
+	for name, edit := range map[string]func(m map[string]any, host string){
+		"cognito logout": cognitoAt,
+		"after sign-out is /": func(m map[string]any, host string) {
+			cognitoAt(m, host)
+			m["paths"].(map[string]any)["afterSignOut"] = "/"
+		},
+		"already signed out":    cognitoAt,
+		"no end-session (oidc)": nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			cfg := "cognito.json"
+			if edit == nil {
+				cfg = "oidc.json"
+				edit = func(m map[string]any, host string) {
+					o := m["oidc"].(map[string]any)
+					delete(o, "endSessionEndpoint")
+					o["revocationEndpoint"] = "https://" + host + "/revoke"
+					delete(m["paths"].(map[string]any), "afterSignOut")
+				}
+			}
+			f := newFixture(t, cfg, edit)
+			cookie, _ := f.signedIn(t)
+			if name == "already signed out" {
+				cookie = "theme=dark"
+			}
+			r := f.handle(t, suitetest.Request(t, "/signout", "Cookie", cookie))
+			if got := r.Headers.Get("Clear-Site-Data"); got != `"cache"` {
+				t.Errorf("status %s: Clear-Site-Data = %q, want \"cache\"", r.Status, got)
+			}
+		})
+	}
+}
+
+// Sign-out ends on the signed-out page by default. Without an IdP logout
+// (Dex) sign-out answers with the page at once; with one (Cognito, an
+// end_session_endpoint) the IdP comes back to the sign-out path, where a
+// browser without credentials gets the page: no session needed, no loop.
+func TestSignedOutPageByDefault(t *testing.T) {
+	f := newFixture(t, "oidc.json", func(m map[string]any, host string) {
+		o := m["oidc"].(map[string]any)
+		delete(o, "endSessionEndpoint")
+		o["revocationEndpoint"] = "https://" + host + "/revoke"
+		delete(m["paths"].(map[string]any), "afterSignOut")
+		m["pages"] = map[string]any{"siteName": "Example <Docs>"}
+	})
+	cookie, login := f.signedIn(t)
+	r := f.handle(t, suitetest.Request(t, "/signout", "Cookie", cookie))
+	if r.Status != "200" || !strings.Contains(r.Body, "You are signed out of Example &lt;Docs&gt;.") || !strings.Contains(r.Body, `href="/">Sign in again<`) {
+		t.Fatalf("status %s, body %.3000s; want the signed-out page at once", r.Status, r.Body)
+	}
+	expired(t, r, f.cfg, login)
+	if len(f.srv.tokens) != 1 {
+		t.Errorf("revocations = %d, want 1", len(f.srv.tokens))
+	}
+
+	c := newFixture(t, "cognito.json", cognitoAt)
+	cookie, _ = c.signedIn(t)
+	r = c.handle(t, suitetest.Request(t, "/signout", "Cookie", cookie))
+	back := suitetest.Location(t, r).Query().Get("logout_uri")
+	if back != "https://www.example.com/signout" {
+		t.Fatalf("logout_uri = %q, want the sign-out path", back)
+	}
+	// The IdP's redirect back is cross-site, and the cookies are gone.
+	for _, site := range []string{"cross-site", ""} {
+		r = c.handle(t, suitetest.Request(t, "/signout", "Sec-Fetch-Site", site))
+		if r.Status != "200" || !strings.Contains(r.Body, "You are signed out of www.example.com.") {
+			t.Errorf("back from the IdP (%q): status %s location %q, want the signed-out page", site, r.Status, r.Headers.Get("location"))
+		}
+	}
+}
+
+// A request another site started does not sign out: it gets a page that
+// asks, whose button is a link to the sign-out path. The browser's
+// Sec-Fetch-Site decides; without it, an Origin or Referer of another
+// origin does; with none, it is a direct navigation and signs out.
+func TestCrossSiteSignOutAsksFirst(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		confirm bool
+	}{
+		{"cross-site fetch metadata", []string{"Sec-Fetch-Site", "cross-site"}, true},
+		{"cross-site even with our referer", []string{"Sec-Fetch-Site", "cross-site", "Referer", "https://www.example.com/docs/"}, true},
+		{"same-origin", []string{"Sec-Fetch-Site", "same-origin"}, false},
+		{"same-origin wins over a foreign referer", []string{"Sec-Fetch-Site", "same-origin", "Referer", "https://evil.example/"}, false},
+		{"same-site", []string{"Sec-Fetch-Site", "same-site"}, false},
+		{"typed or bookmarked", []string{"Sec-Fetch-Site", "none"}, false},
+		{"no signal at all", nil, false},
+		{"foreign origin", []string{"Origin", "https://evil.example"}, true},
+		{"opaque origin", []string{"Origin", "null"}, true},
+		{"our origin", []string{"Origin", "https://www.example.com"}, false},
+		{"foreign referer", []string{"Referer", "https://evil.example/page?x"}, true},
+		{"our referer", []string{"Referer", "https://www.example.com/docs/"}, false},
+		{"our host over http", []string{"Referer", "http://www.example.com/"}, true},
+		{"a sibling host without fetch metadata", []string{"Referer", "https://app.example.com/"}, true},
+		{"unknown fetch metadata falls back to the referer", []string{"Sec-Fetch-Site", "bogus", "Referer", "https://evil.example/"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, "cognito.json", cognitoAt)
+			cookie, login := f.signedIn(t)
+			r := f.handle(t, suitetest.Request(t, "/signout", append([]string{"Cookie", cookie}, tt.headers...)...))
+			suitetest.CheckGenerated(t, r)
+			if !tt.confirm {
+				if r.Status != "302" || suitetest.Location(t, r).Path != "/logout" {
+					t.Fatalf("status %s location %q, want signed out at once", r.Status, r.Headers.Get("location"))
+				}
+				expired(t, r, f.cfg, login)
+				return
+			}
+			if r.Status != "200" || !strings.Contains(r.Body, "Sign out of www.example.com?") ||
+				!strings.Contains(r.Body, `href="/signout">Sign out</a>`) || !strings.Contains(r.Body, `href="/">Stay signed in</a>`) {
+				t.Fatalf("status %s body %.3000s, want the confirmation page", r.Status, r.Body)
+			}
+			if sc := r.Headers.Values("set-cookie"); len(sc) > 0 || r.Headers.Get("clear-site-data") != "" || len(f.srv.tokens) != 0 {
+				t.Errorf("the confirmation changed something: Set-Cookie %q, Clear-Site-Data %q, %d revocations", sc, r.Headers.Get("clear-site-data"), len(f.srv.tokens))
+			}
+			// The button: a same-origin navigation from the page.
+			r = f.handle(t, suitetest.Request(t, "/signout", "Cookie", cookie, "Sec-Fetch-Site", "same-origin"))
+			if r.Status != "302" || suitetest.Location(t, r).Path != "/logout" {
+				t.Fatalf("the button: status %s location %q, want signed out", r.Status, r.Headers.Get("location"))
+			}
+			expired(t, r, f.cfg, login)
+		})
+	}
+}
+
+// At CloudFront's limits, sign-out still answers within what CloudFront
+// takes: a signed-in browser whose request fills the whole 20,480 bytes
+// with login-named cookies gets a bounded answer, not a 502.
+func TestSignOutAtHeaderLimits(t *testing.T) {
+	f := newFixture(t, "cognito.json", cognitoAt)
+	cookie, _ := f.signedIn(t)
+	ev := suitetest.Request(t, "/signout")
+	req, _, _ := ev.Request()
+	var b strings.Builder
+	b.WriteString(cookie)
+	budget := 20480 - requestBytes(req) - len("Cookie: \r\n")
+	for i := 0; b.Len() < budget-len("; edgeauth-login-AAAAAAAAAAAAAAAAAAAAAA=x"); i++ {
+		fmt.Fprintf(&b, "; edgeauth-login-%s=x", base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf("attempt-%08d", i))))
+	}
+	req.Headers.Set("Cookie", b.String())
+	if n := requestBytes(req); n > 20480 {
+		t.Fatalf("request is %d bytes, over CloudFront's 20,480", n)
+	}
+	r := f.handle(t, ev)
+	suitetest.CheckGenerated(t, r)
+	logins := 0
+	for _, c := range suitetest.SetCookies(t, r) {
+		if strings.HasPrefix(c.Name, "edgeauth-login-") {
+			logins++
+		}
+	}
+	if logins > session.DefaultMaxAttempts {
+		t.Errorf("%d login cookies expired, want at most %d", logins, session.DefaultMaxAttempts)
+	}
+}
+
+// requestBytes is the size of req as CloudFront counts a request: request
+// line and headers.
+func requestBytes(req *edge.Request) int {
+	n := len(req.Method) + len(" ") + len(req.PathAndQuery()) + len(" HTTP/1.1\r\n\r\n")
+	for name, hs := range req.Headers {
+		for _, h := range hs {
+			n += len(name) + len(": \r\n") + len(h.Value)
+		}
+	}
+	return n
 }
