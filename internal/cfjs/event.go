@@ -1,5 +1,11 @@
 package cfjs
 
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+)
+
 // Event types a CloudFront Function can be associated with.
 const (
 	ViewerRequest  = "viewer-request"
@@ -69,6 +75,57 @@ type Request struct {
 	QueryString map[string]Value  `json:"querystring"`
 	Headers     map[string]Value  `json:"headers"`
 	Cookies     map[string]Cookie `json:"cookies"`
+	// QueryOrder lists QueryString's keys in order, which a Go map does not
+	// keep: the URL's order in an event (the event's object has its keys in
+	// this order), the returned object's in a Result. Keys it leaves out
+	// follow, sorted.
+	QueryOrder []string `json:"-"`
+}
+
+// MarshalJSON writes the request with its query string keys in QueryOrder.
+func (r Request) MarshalJSON() ([]byte, error) {
+	var q bytes.Buffer
+	q.WriteByte('{')
+	seen := map[string]bool{}
+	keys := make([]string, 0, len(r.QueryString))
+	for _, k := range r.QueryOrder {
+		if _, ok := r.QueryString[k]; ok && !seen[k] {
+			seen[k] = true
+			keys = append(keys, k)
+		}
+	}
+	rest := make([]string, 0, len(r.QueryString))
+	for k := range r.QueryString {
+		if !seen[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	for i, k := range append(keys, rest...) {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		kb, err := json.Marshal(k)
+		if err != nil {
+			return nil, err
+		}
+		vb, err := json.Marshal(r.QueryString[k])
+		if err != nil {
+			return nil, err
+		}
+		q.Write(kb)
+		q.WriteByte(':')
+		q.Write(vb)
+	}
+	q.WriteByte('}')
+	type plain Request // without this method
+	p := plain(r)
+	p.QueryString = nil
+	b, err := json.Marshal(struct {
+		plain
+		QueryString json.RawMessage `json:"querystring"`
+	}{p, q.Bytes()})
+	return b, err
 }
 
 // Response is the response a viewer-response event carries, or one a

@@ -43,6 +43,7 @@ func decodeRequest(top map[string]json.RawMessage) (*Request, error) {
 	if r.QueryString, err = values(top, "querystring"); err != nil {
 		return nil, err
 	}
+	r.QueryOrder = keyOrder(top["querystring"])
 	if r.Headers, err = values(top, "headers"); err != nil {
 		return nil, err
 	}
@@ -184,6 +185,28 @@ func cookies(top map[string]json.RawMessage, name string) (map[string]Cookie, er
 		out[k] = ck
 	}
 	return out, nil
+}
+
+// keyOrder lists an object's keys in their JSON order.
+func keyOrder(raw json.RawMessage) []string {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	var keys []string
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return keys
+		}
+		k, _ := t.(string)
+		keys = append(keys, k)
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return keys
+		}
+	}
+	return keys
 }
 
 // clip bounds a JSON excerpt in an error message.
