@@ -136,6 +136,13 @@ func TestCachePerCredential(t *testing.T) {
 		// lives for the default TTL, 60 s, however long her session has.
 		{"within the TTL: still cached", 59 * time.Second, "/admin/", []string{"Cookie", alice}, 200, true, 9, "admin"},
 		{"past the TTL: checked again", 2 * time.Second, "/admin/", []string{"Cookie", alice}, 200, false, 10, "admin"},
+		// A missing object: S3's 404 (the template grants s3:ListBucket)
+		// becomes the site's 404 page, cached for the error TTL (10 s);
+		// the suite's own 403 is never replaced by it, nor cached.
+		{"a missing page: the 404 page", 0, "/admin/nope.html", []string{"Cookie", alice}, 404, false, 11, "Page not found"},
+		{"again: the 404 page from the cache", 0, "/admin/nope.html", []string{"Cookie", alice}, 404, true, 11, "Page not found"},
+		{"bob there: the suite's 403, not the 404 page", 0, "/admin/nope.html", []string{"Cookie", bob}, 403, false, 12, "Access denied"},
+		{"bob again: still checked", 0, "/admin/nope.html", []string{"Cookie", bob}, 403, false, 13, "Access denied"},
 	}
 	for _, s := range steps {
 		clock.Advance(s.wait)
