@@ -6,8 +6,9 @@ FUZZTIME ?= 5s
 CONFIG ?=
 JWKS ?=
 INVOKE ?= in-process
+IDP ?=
 
-.PHONY: all build test unit e2e bench fuzz run package dex chromium vet fmt clean
+.PHONY: all build test unit e2e bench fuzz run package dex chromium node vet fmt clean
 
 all: build
 
@@ -27,12 +28,17 @@ dex:
 chromium:
 	@scripts/ensure-chromium.sh
 
+## node: Node.js and npm for the bridge tests and oidc-provider (installed when missing and running as root)
+node:
+	@scripts/ensure-node.sh
+
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
 ## test: every test, the browser tests included; fuzz targets run their seed corpora (make fuzz explores)
-test: dex chromium vet build
+# node first: a missing or too old Node.js fails in seconds, not after the Go tests.
+test: node dex chromium vet build
 	$(GO) test -race -cover -timeout 30m ./...
 	@if command -v node >/dev/null; then node --test deploy/bridge/*.test.mjs; else echo "node missing: bridge tests need Node.js" >&2; exit 1; fi
 
@@ -44,9 +50,9 @@ bench:
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (CONFIG= for your own IdP, EDGE= for another edge config, INVOKE=runtime-api)
-run: dex build
-	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
+## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (IDP=oidc-provider for panva's oidc-provider, CONFIG= for your own IdP, EDGE= for another edge config, INVOKE=runtime-api)
+run: $(if $(filter oidc-provider,$(IDP)),node,dex) build
+	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(IDP),-idp $(IDP)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
 
 ## package: dist/<function>.zip for Lambda@Edge (make package CONFIG=prod.json [JWKS=jwks.json])
 package:

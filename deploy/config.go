@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
 
 // ErrJWKS classifies a failure to obtain the issuer's key set.
@@ -45,7 +46,8 @@ type ConfigInput struct {
 type Completed struct {
 	// JSON is the completed file, indented, keys sorted: deterministic.
 	JSON []byte
-	// Config is JSON parsed by config.Parse, exactly as the functions will.
+	// Config is JSON as every cold start reads it: it passed the whole check
+	// (lambdafn.CheckConfig), so every function starts with it.
 	Config *config.Config
 	// GeneratedKeys holds keys made now; the caller must save them.
 	GeneratedKeys []config.KeyPair
@@ -67,15 +69,22 @@ type Completer struct {
 }
 
 // placeholderJWKS stands in for a missing JWKS while the rest of the config
-// is validated, so a bad config fails before any network call and the JWKS
-// URL comes from config.Parse itself.
-const placeholderJWKS = `{"keys":[{"kty":"RSA","kid":"edgeauth-placeholder","n":"AQAB","e":"AQAB"}]}`
+// gets the whole check, so a bad config fails before any network call and
+// the JWKS URL comes from config.Parse itself. Its one key is a well-formed
+// 2048-bit RSA public key (the verifier takes no less) whose private half
+// was thrown away; it never reaches a completed config.
+const placeholderJWKS = `{"keys":[{"kty":"RSA","kid":"edgeauth-placeholder","use":"sig","alg":"RS256","e":"AQAB",` +
+	`"n":"uzpsQFVw6wigum8_qBYMpw5jFPv-lPW08RvHMYPhdr5meb_a7bCNfSxLJhCin7a7XAtjkWeXxzZhmAi7Hh8tnpufa_efWy8FMQjF5942hgVIjCShCTP0Jkl0MbxaZVqJBdQjgSx561KZH4cuPyFKE1id3HurAYp7pd3SvgLmTAWhXzuxTM7cXEKQUiMDRKyNlLT4ovAQVhn805iqDJBJz1jbMaNDmIsMpvsuAJ-1D5ZBgTHTzAvAB58xarSyWu00npmCC11Ile8hbSWXzDTkaRoCdsd_DgojwQsPspMy8mDfmGMs3U6POUIVnyzkTOefgi1wt2h6FSXAVPqgCwJc7Q"}]}`
 
-// Complete validates in.Config with config.Parse after filling what the
-// operator may leave out: the keys (from the config, else in.SavedKeys,
-// else fresh random ones) and the JWKS (in.JWKS, else the config's, else
-// fetched from the issuer). Every other field is kept as written. Errors
-// from config.Parse are returned as they are (errors.Is config.ErrInvalid).
+// Complete gives in.Config the whole check a cold start makes
+// (lambdafn.CheckConfig: config.Parse, then every part's constructor) after
+// filling what the operator may leave out: the keys (from the config, else
+// in.SavedKeys, else fresh random ones) and the JWKS (in.JWKS, else the
+// config's, else fetched from the issuer, as the issuer publishes it: the
+// verifier skips the keys it cannot use). Every other field is kept as
+// written. The check's errors are returned as they are (errors.Is
+// config.ErrInvalid), except that a fetched key set the verifier refuses is
+// ErrJWKS.
 func (c *Completer) Complete(ctx context.Context, in ConfigInput) (*Completed, error) {
 	var doc map[string]json.RawMessage
 	if err := json.Unmarshal(in.Config, &doc); err != nil {
@@ -108,7 +117,7 @@ func (c *Completer) Complete(ctx context.Context, in ConfigInput) (*Completed, e
 	fetch := false
 	switch {
 	case len(in.JWKS) > 0:
-		set, err := SelectJWKS(in.JWKS)
+		set, err := ParseJWKS(in.JWKS)
 		if err != nil {
 			return nil, err
 		}
@@ -133,7 +142,9 @@ func (c *Completer) Complete(ctx context.Context, in ConfigInput) (*Completed, e
 		doc["jwks"] = set
 		out.JWKSFrom, out.JWKSURL = FromIssuer, url
 		if cfg, err = parse(doc); err != nil {
-			return nil, err
+			// Only the key set changed: the issuer published nothing the
+			// verifier can use. Not the operator's file: no ErrInvalid.
+			return nil, fmt.Errorf("%w: from %s: %v", ErrJWKS, url, err)
 		}
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
@@ -164,7 +175,7 @@ func parse(doc map[string]json.RawMessage) (*config.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	return config.Parse(b)
+	return lambdafn.CheckConfig(b)
 }
 
 // fetchJWKS gets the key set from cfg.Endpoints.JWKS, or, for an OIDC
@@ -189,7 +200,7 @@ func (c *Completer) fetchJWKS(ctx context.Context, cfg *config.Config) (string, 
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: %w (pass -jwks to package offline)", ErrJWKS, err)
 	}
-	set, err := SelectJWKS(b)
+	set, err := ParseJWKS(b)
 	if err != nil {
 		return "", nil, fmt.Errorf("%w: from %s: %w", ErrJWKS, url, err)
 	}
@@ -224,36 +235,23 @@ func (c *Completer) get(ctx context.Context, url string) ([]byte, error) {
 	return b, nil
 }
 
-// SelectJWKS keeps the keys of a JWK Set that can verify RS256 tokens: RSA
-// keys not marked for encryption, with every member as the issuer wrote it.
-// Other keys (EC, "use":"enc") are dropped because the suite never uses
-// them and config.Parse rejects them; an empty result is an error.
-func SelectJWKS(b []byte) (json.RawMessage, error) {
+// ParseJWKS reads a JSON Web Key Set to embed: an object with a "keys"
+// list, returned compact with every key as the issuer wrote it. It does not
+// choose keys: the verifier is the one authority on which keys it uses (it
+// skips EC and OKP keys, "use":"enc" keys and keys for other algorithms,
+// and refuses private ones or a set with none it can use), and the whole
+// check that Complete runs reaches it.
+func ParseJWKS(b []byte) (json.RawMessage, error) {
 	var set struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(b, &set); err != nil {
 		return nil, fmt.Errorf("jwks: not a JSON Web Key Set: %w", err)
 	}
-	kept := []json.RawMessage{}
-	for _, k := range set.Keys {
-		var head struct {
-			Kty string `json:"kty"`
-			Use string `json:"use"`
-			Alg string `json:"alg"`
-		}
-		if err := json.Unmarshal(k, &head); err != nil {
-			return nil, fmt.Errorf("jwks: key: %w", err)
-		}
-		if head.Kty != "RSA" || head.Use == "enc" || (head.Alg != "" && head.Alg != "RS256") {
-			continue
-		}
-		kept = append(kept, k)
+	if set.Keys == nil {
+		return nil, errors.New(`jwks: not a JSON Web Key Set: no "keys" list`)
 	}
-	if len(kept) == 0 {
-		return nil, errors.New("jwks: no RSA signing key (RS256) in the set")
-	}
-	out, err := json.Marshal(map[string][]json.RawMessage{"keys": kept})
+	out, err := json.Marshal(map[string][]json.RawMessage{"keys": set.Keys})
 	if err != nil {
 		return nil, fmt.Errorf("jwks: %w", err)
 	}
@@ -303,7 +301,8 @@ func ReadKeysFile(path string) ([]config.KeyPair, error) {
 }
 
 // ParseKeys decodes a keys file: {"keys":[{"hash":"…","block":"…"}]}.
-// Key lengths are checked later by config.Parse, with field names.
+// Key lengths are checked later by the session store, through the whole
+// check (lambdafn.CheckConfig), with field names.
 func ParseKeys(b []byte) ([]config.KeyPair, error) {
 	var f keysFile
 	dec := json.NewDecoder(bytes.NewReader(b))

@@ -156,11 +156,13 @@ func TestComplete(t *testing.T) {
 		{name: "empty keys: generated", config: func() map[string]any { m := baseConfig(t); m["keys"] = []any{}; return m }(), wantKeys: deploy.FromGenerated, wantJWKS: deploy.FromConfig, wantJWKSKids: 2},
 		{name: "no keys: saved ones reused", config: without(baseConfig(t), "keys"), saved: saved, wantKeys: deploy.FromKeysFile, wantJWKS: deploy.FromConfig, wantJWKSKids: 2},
 		{name: "config keys win over saved", config: baseConfig(t), saved: saved, wantKeys: deploy.FromConfig, wantJWKS: deploy.FromConfig, wantJWKSKids: 2},
-		{name: "jwks file replaces the config's, EC key dropped", config: baseConfig(t), jwks: jwksFile, wantKeys: deploy.FromConfig, wantJWKS: deploy.FromJWKSFile, wantJWKSKids: 2},
-		{name: "oidc jwksUri fetched", config: oidcConfig(t, ts.URL, true), wantKeys: deploy.FromConfig, wantJWKS: deploy.FromIssuer, wantURL: ts.URL + "/keys", wantJWKSKids: 2},
-		{name: "oidc without jwksUri: discovery", config: oidcConfig(t, ts.URL, false), wantKeys: deploy.FromConfig, wantJWKS: deploy.FromIssuer, wantURL: ts.URL + "/discovered/keys", wantJWKSKids: 2},
+		// The set is embedded as published, its EC key too: the verifier is
+		// the one authority on which keys it uses, and skips that one.
+		{name: "jwks file replaces the config's, EC key kept", config: baseConfig(t), jwks: jwksFile, wantKeys: deploy.FromConfig, wantJWKS: deploy.FromJWKSFile, wantJWKSKids: 3},
+		{name: "oidc jwksUri fetched", config: oidcConfig(t, ts.URL, true), wantKeys: deploy.FromConfig, wantJWKS: deploy.FromIssuer, wantURL: ts.URL + "/keys", wantJWKSKids: 3},
+		{name: "oidc without jwksUri: discovery", config: oidcConfig(t, ts.URL, false), wantKeys: deploy.FromConfig, wantJWKS: deploy.FromIssuer, wantURL: ts.URL + "/discovered/keys", wantJWKSKids: 3},
 		{name: "cognito: issuer's well-known jwks", config: without(baseConfig(t), "jwks"), client: cognitoClient(tlsTS), wantKeys: deploy.FromConfig, wantJWKS: deploy.FromIssuer,
-			wantURL: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json", wantJWKSKids: 2},
+			wantURL: "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_AbCdEf123/.well-known/jwks.json", wantJWKSKids: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -258,9 +260,9 @@ func TestCompleteErrors(t *testing.T) {
 			m["keys"] = []any{map[string]any{"hash": "c2hvcnQ=", "block": "c2hvcnQ="}}
 			return m
 		}()), wantIs: config.ErrInvalid, wantMsg: "keys[0].hash"},
-		{name: "issuer has no RSA key", config: marshal(t, oidcConfig(t, ts.URL, true)), wantIs: deploy.ErrJWKS, wantMsg: "no RSA"},
+		{name: "issuer has no RSA key", config: marshal(t, oidcConfig(t, ts.URL, true)), wantIs: deploy.ErrJWKS, wantMsg: "no signing key for the allowed algorithms (RS256)"},
 		{name: "issuer down", config: marshal(t, oidcConfig(t, downTS.URL, true)), wantIs: deploy.ErrJWKS, wantMsg: "500"},
-		{name: "jwks file without keys", config: marshal(t, baseConfig(t)), jwks: []byte(`{"keys":[]}`), wantMsg: "no RSA"},
+		{name: "jwks file without keys", config: marshal(t, baseConfig(t)), jwks: []byte(`{"keys":[]}`), wantMsg: "no signing key for the allowed algorithms (RS256)"},
 		{name: "jwks file with a private key", config: marshal(t, baseConfig(t)),
 			jwks: []byte(`{"keys":[{"kty":"RSA","kid":"k","n":"AQAB","e":"AQAB","d":"AQAB"}]}`), wantIs: config.ErrInvalid, wantMsg: "private"},
 	}
@@ -326,36 +328,32 @@ func TestParseKeysRejects(t *testing.T) {
 	}
 }
 
-func FuzzSelectJWKS(f *testing.F) {
+func FuzzParseJWKS(f *testing.F) {
 	f.Add([]byte(`{"keys":[{"kty":"RSA","kid":"a","n":"AQAB","e":"AQAB"}]}`))
 	f.Add([]byte(`{"keys":[{"kty":"EC","kid":"b"},{"kty":"RSA","use":"enc"}]}`))
 	f.Add([]byte(`{"keys":null}`))
+	f.Add([]byte(`{"keys":[], "other": 1}`))
 	if b, err := os.ReadFile("testdata/jwks.json"); err == nil {
 		f.Add(b)
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out, err := deploy.SelectJWKS(in)
+		out, err := deploy.ParseJWKS(in)
 		if err != nil {
 			return
 		}
-		// Selection is idempotent and keeps only RSA signing keys.
-		again, err := deploy.SelectJWKS(out)
+		// Reading is idempotent, keeps every key, and yields a key set.
+		again, err := deploy.ParseJWKS(out)
 		if err != nil || !bytes.Equal(again, out) {
-			t.Fatalf("SelectJWKS not idempotent: %s -> %s (%v)", out, again, err)
+			t.Fatalf("ParseJWKS not idempotent: %s -> %s (%v)", out, again, err)
 		}
-		var set struct {
-			Keys []struct {
-				Kty string `json:"kty"`
-				Use string `json:"use"`
-			} `json:"keys"`
+		var set, orig struct {
+			Keys []json.RawMessage `json:"keys"`
 		}
-		if err := json.Unmarshal(out, &set); err != nil || len(set.Keys) == 0 {
-			t.Fatalf("SelectJWKS output %s: %v", out, err)
+		if err := json.Unmarshal(out, &set); err != nil || set.Keys == nil {
+			t.Fatalf("ParseJWKS output %s: %v", out, err)
 		}
-		for _, k := range set.Keys {
-			if k.Kty != "RSA" || k.Use == "enc" {
-				t.Fatalf("kept %+v", k)
-			}
+		if err := json.Unmarshal(in, &orig); err != nil || len(orig.Keys) != len(set.Keys) {
+			t.Fatalf("ParseJWKS kept %d of %d keys", len(set.Keys), len(orig.Keys))
 		}
 	})
 }

@@ -71,10 +71,7 @@ func TestCachePerCredential(t *testing.T) {
 		_ = s.Close()
 	})
 
-	sessions, err := session.FromConfig(cfg, clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sessions := suitetest.Sessions(t, cfg, clock.Now)
 	cookie := func(name string, groups []string, expiry time.Time) string {
 		c, err := sessions.EncodeSession(session.Session{
 			Identity: verifier.Identity{Subject: name, Username: name, Groups: groups}, Expiry: expiry, HasRefresh: true,

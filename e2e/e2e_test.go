@@ -76,8 +76,16 @@ func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig stri
 		}
 		t.Skipf("dex binary missing (make dex): %v", err)
 	}
-	if invoke == demo.RuntimeAPI {
-		if _, err := os.Stat(filepath.Join(root, "bin", "check-auth", "bootstrap")); err != nil {
+	return launch(t, demo.Options{Root: root, Invoke: invoke, IDTokenTTL: idTTL, EdgeConfig: edgePath(root, edgeConfig)})
+}
+
+// launch starts the demo o describes on a free port for one test, its logs
+// collected, and stops it at the test's end. Under CI a missing bootstrap
+// binary fails the test; elsewhere it skips.
+func launch(t *testing.T, o demo.Options) *env {
+	t.Helper()
+	if o.Invoke == demo.RuntimeAPI {
+		if _, err := os.Stat(filepath.Join(o.Root, "bin", "check-auth", "bootstrap")); err != nil {
 			if dex.InCI() {
 				t.Fatalf("bootstrap binaries missing (make build): %v", err)
 			}
@@ -87,12 +95,11 @@ func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig stri
 	logs := &syncBuffer{}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	e, err := demo.Start(ctx, demo.Options{
-		Root: root, Listen: "localhost:0", Invoke: invoke, IDTokenTTL: idTTL, EdgeConfig: edgePath(root, edgeConfig),
-		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo})),
-	})
+	o.Listen = "localhost:0"
+	o.Logger = slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	e, err := demo.Start(ctx, o)
 	if err != nil {
-		t.Fatalf("start demo: %v", err)
+		t.Fatalf("start demo (%s): %v", o.IDP, err)
 	}
 	t.Cleanup(func() {
 		if err := e.Close(); err != nil {
@@ -102,7 +109,7 @@ func startEdge(t *testing.T, invoke string, idTTL time.Duration, edgeConfig stri
 			t.Logf("edge logs:\n%s", logs.String())
 		}
 	})
-	return &env{Env: e, logs: logs, invoke: invoke}
+	return &env{Env: e, logs: logs, invoke: o.Invoke}
 }
 
 func edgePath(root, p string) string {
@@ -160,13 +167,23 @@ func hasSuiteCookie(cs map[string]*network.Cookie) bool {
 	return false
 }
 
-// login opens path, expects Dex's login page, signs in as u and waits until
-// the browser is back on the edge.
+// issuer is the demo IdP's: Dex's or oidc-provider's.
+func (e *env) issuer() string {
+	if e.OIDCProvider != nil {
+		return e.OIDCProvider.Issuer
+	}
+	return e.Dex.Issuer
+}
+
+// login opens path, expects the IdP's login page, signs in as u and waits
+// until the browser is back on the edge. Both demo IdPs have the demo users
+// (same emails, passwords and subjects) and a sign-in form with the same
+// field ids.
 func login(t *testing.T, ctx context.Context, e *env, path string, u dex.User) {
 	t.Helper()
 	run(t, ctx, "open "+path, chromedp.Navigate(e.URL+path))
-	if loc := location(t, ctx); !strings.HasPrefix(loc, e.Dex.Issuer) {
-		t.Fatalf("opening %s landed on %s, want Dex's login", path, loc)
+	if loc := location(t, ctx); !strings.HasPrefix(loc, e.issuer()) {
+		t.Fatalf("opening %s landed on %s, want the IdP's login", path, loc)
 	}
 	run(t, ctx, "sign in as "+u.Email, browser.DexLogin(u.Email, u.Password))
 	waitOnEdge(t, ctx, e)

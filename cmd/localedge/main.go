@@ -3,11 +3,13 @@
 // shaping each HTTP request into the event CloudFront would send and
 // enforcing CloudFront's rules on what the functions return.
 //
-// With no -config it is the demo: it starts Dex on 127.0.0.1 with the demo
-// users and generates the suite config for it. With -config it runs the same
-// edge against the IdP that config names (a real Cognito user pool, say).
+// With no -config it is the demo: it starts Dex (or, with -idp
+// oidc-provider, panva's oidc-provider) on 127.0.0.1 with the demo users and
+// generates the suite config for it. With -config it runs the same edge
+// against the IdP that config names (a real Cognito user pool, say).
 //
 //	localedge                       # the demo on http://localhost:8080
+//	localedge -idp oidc-provider    # the demo against oidc-provider (Node.js 18+ and npm)
 //	localedge -config my.json       # your own IdP
 //	localedge -invoke runtime-api   # the built bootstrap binaries over a loopback Runtime API
 package main
@@ -25,6 +27,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/internal/demo"
 	"github.com/edgeauth/edgeauth/internal/dex"
+	"github.com/edgeauth/edgeauth/internal/oidcprovider"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
 
@@ -38,11 +41,12 @@ func main() {
 func run() error {
 	var (
 		edgeConfig = flag.String("edge", "", "local edge config (default testdata/demo/localedge.json)")
-		suite      = flag.String("config", "", "suite config.json; empty runs the demo IdP (Dex)")
+		suite      = flag.String("config", "", "suite config.json; empty runs the demo IdP")
+		idp        = flag.String("idp", demo.Dex, "the demo IdP without -config: dex or oidc-provider")
 		listen     = flag.String("listen", "", "address to serve on (default from the edge config, localhost:8080)")
 		invoke     = flag.String("invoke", demo.InProcess, "how functions run: in-process or runtime-api")
 		logLevel   = flag.String("log-level", "info", "debug, info, warn or error")
-		idTTL      = flag.Duration("id-token-ttl", 0, "the demo IdP's ID token lifetime (default Dex's 24h)")
+		idTTL      = flag.Duration("id-token-ttl", 0, "the demo IdP's ID token lifetime (default Dex's 24h, oidc-provider's 1h)")
 	)
 	flag.Parse()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lambdafn.Level(*logLevel)}))
@@ -50,16 +54,24 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	env, err := demo.Start(ctx, demo.Options{
-		EdgeConfig: *edgeConfig, SuiteConfig: *suite, Listen: *listen, Invoke: *invoke,
+		EdgeConfig: *edgeConfig, SuiteConfig: *suite, IDP: *idp, Listen: *listen, Invoke: *invoke,
 		IDTokenTTL: *idTTL, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Printf("\nedgeauth local edge: %s/  (functions %s)\n", env.URL, *invoke)
-	if env.Dex != nil {
+	switch {
+	case env.Dex != nil:
 		fmt.Printf("demo IdP (Dex):      %s\n\ndemo users:\n", env.Dex.Issuer)
 		for _, u := range dex.DemoUsers() {
+			fmt.Printf("  %-18s password %-22s groups %v\n", u.Email, u.Password, u.Groups)
+		}
+	case env.OIDCProvider != nil:
+		s := env.OIDCProvider
+		fmt.Printf("demo IdP (oidc-provider %s): %s\n", oidcprovider.Version, s.Issuer)
+		fmt.Printf("API (RFC 8707 resource, JWT access tokens): %s\n\ndemo users (groups as realm_access.roles):\n", s.Resources[0].URL)
+		for _, u := range s.Users {
 			fmt.Printf("  %-18s password %-22s groups %v\n", u.Email, u.Password, u.Groups)
 		}
 	}

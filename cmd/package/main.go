@@ -2,12 +2,13 @@
 //
 //	go run ./cmd/package -config prod.json [-jwks jwks.json] [-out dist]
 //
-// It validates the config with the functions' own loader (config.Parse),
-// and then builds the functions' shared parts from the completed config
-// exactly as every cold start does (lambdafn.NewParts), so a config that
-// parses but could never start a function (a JWKS without a signing key, a
-// cookie attribute the session store refuses) stops here, not on Lambda. It
-// fills in what can be derived — the issuer's JWKS (fetched, or read from
+// It gives the config the whole check every cold start makes
+// (lambdafn.CheckConfig: the functions' own loader, then every shared part
+// built from it, the path rules included), so a config that could never
+// start a function (a JWKS without a signing key, a cookie attribute the
+// session store refuses, a rule authz refuses) stops here, not on Lambda,
+// with the field named, and before anything is written. It fills in what
+// can be derived — the issuer's JWKS (fetched, or read from
 // -jwks for offline packaging) and session keys (generated once, saved
 // beside the config as <name>.keys.json, and reused by every later run) —
 // writes the completed config to <out>/config.json, builds each function for
@@ -31,7 +32,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/shared/config"
-	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
 
 func main() {
@@ -99,11 +99,11 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 	c := &deploy.Completer{HTTPClient: a.client, Rand: a.rand}
 	done, err := c.Complete(ctx, in)
+	if errors.Is(err, config.ErrInvalid) {
+		return fmt.Errorf("config %s: every function would fail its cold start: %w", *configPath, err)
+	}
 	if err != nil {
 		return err
-	}
-	if err := coldStart(done.Config); err != nil {
-		return fmt.Errorf("config %s parses, but every function would fail its cold start: %w", *configPath, err)
 	}
 	// Save generated keys before anything else can fail, so a retry reuses
 	// them instead of minting another pair.
@@ -125,14 +125,6 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintln(stdout, "\nLambda@Edge takes these on origin-request (50 MiB); see deploy/README.md.")
 	return nil
-}
-
-// coldStart builds the functions' shared parts from cfg exactly as each
-// function's cold start does (lambdafn.Main), without the network: the
-// verifier, the session store, the IdP client and the pages.
-func coldStart(cfg *config.Config) error {
-	_, err := lambdafn.NewParts(lambdafn.Deps{Config: cfg}.WithDefaults())
-	return err
 }
 
 // summarize says where each derived value came from, naming files and URLs

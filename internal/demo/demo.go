@@ -1,8 +1,9 @@
-// Package demo starts the suite end to end on loopback: the demo IdP (Dex)
-// unless a suite config is given, the three functions (in-process, or the
-// built bootstrap binaries over a loopback Lambda Runtime API) and the local
-// edge in front of the demo site. `make run` and the end-to-end tests both
-// start it this way, so what the tests drive is what a developer runs.
+// Package demo starts the suite end to end on loopback: the demo IdP (Dex,
+// or panva's oidc-provider) unless a suite config is given, the three
+// functions (in-process, or the built bootstrap binaries over a loopback
+// Lambda Runtime API) and the local edge in front of the demo site. `make
+// run` and the end-to-end tests both start it this way, so what the tests
+// drive is what a developer runs.
 package demo
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/edgeauth/edgeauth/functions/sign-out/signout"
 	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/internal/localedge"
+	"github.com/edgeauth/edgeauth/internal/oidcprovider"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
@@ -31,27 +33,44 @@ const (
 	RuntimeAPI = "runtime-api"
 )
 
+// Demo IdPs.
+const (
+	// Dex is the default demo IdP: ID-token-shaped access tokens, no
+	// end-session endpoint (the harness adds revocation).
+	Dex = "dex"
+	// OIDCProvider is panva's oidc-provider: RFC 9068 JWT access tokens for
+	// an API, opaque ones checked by introspection, revocation,
+	// end-session, an ES256 key beside the RS256 one, nested roles.
+	OIDCProvider = "oidc-provider"
+)
+
 // Options says what to start. Zero values give `make run`'s demo.
 type Options struct {
 	Root        string        // module root; found from the working directory when empty
 	EdgeConfig  string        // the local edge config; testdata/demo/localedge.json when empty
 	Listen      string        // overrides the edge config's listen address ("localhost:0" picks a port)
-	SuiteConfig string        // a suite config.json; empty starts Dex and generates one
+	SuiteConfig string        // a suite config.json; empty starts the demo IdP and generates one
+	IDP         string        // the demo IdP: Dex (the default) or OIDCProvider
 	Invoke      string        // InProcess (default) or RuntimeAPI
 	BinDir      string        // where <function>/bootstrap are, for RuntimeAPI; <root>/bin when empty
-	IDTokenTTL  time.Duration // Dex's ID token lifetime; Dex's default when zero
-	Logger      *slog.Logger
+	IDTokenTTL  time.Duration // the demo IdP's ID token lifetime; its default when zero
+	// Provider is what oidc-provider starts with (algorithms, resources,
+	// lifetimes…); the redirect URIs, and the ID token lifetime when
+	// IDTokenTTL is set, are the demo's.
+	Provider oidcprovider.Options
+	Logger   *slog.Logger
 }
 
 // Env is a running demo.
 type Env struct {
-	URL        string      // the edge, e.g. http://localhost:8080
-	Dex        *dex.Server // nil when a suite config was given
-	Config     *config.Config
-	ConfigPath string
-	srv        *http.Server
-	closers    []func() error
-	done       chan error
+	URL          string               // the edge, e.g. http://localhost:8080
+	Dex          *dex.Server          // the demo IdP when it is Dex
+	OIDCProvider *oidcprovider.Server // the demo IdP when it is oidc-provider
+	Config       *config.Config
+	ConfigPath   string
+	srv          *http.Server
+	closers      []func() error
+	done         chan error
 }
 
 // Start starts everything and returns once the edge accepts connections. On
@@ -74,6 +93,12 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if o.Invoke != InProcess && o.Invoke != RuntimeAPI {
 		return nil, fmt.Errorf("demo: invoke %q: want %s or %s", o.Invoke, InProcess, RuntimeAPI)
 	}
+	if o.IDP == "" {
+		o.IDP = Dex
+	}
+	if o.IDP != Dex && o.IDP != OIDCProvider {
+		return nil, fmt.Errorf("demo: idp %q: want %s or %s", o.IDP, Dex, OIDCProvider)
+	}
 	edgeCfg, err := localedge.LoadConfig(o.EdgeConfig)
 	if err != nil {
 		return nil, err
@@ -87,7 +112,7 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 			_ = env.Close()
 		}
 	}()
-	// Listen first: Dex must know the edge's redirect URI, port included.
+	// Listen first: the IdP must know the edge's redirect URI, port included.
 	ln, err := net.Listen("tcp", edgeCfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("demo: listen on %s: %w", edgeCfg.Listen, err)
@@ -105,7 +130,11 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 
 	env.ConfigPath = o.SuiteConfig
 	if env.ConfigPath == "" {
-		if env.ConfigPath, err = env.startDex(ctx, o); err != nil {
+		start := env.startDex
+		if o.IDP == OIDCProvider {
+			start = env.startOIDCProvider
+		}
+		if env.ConfigPath, err = start(ctx, o); err != nil {
 			return nil, err
 		}
 	}
@@ -144,6 +173,37 @@ func (env *Env) startDex(ctx context.Context, o Options) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return env.writeSuiteConfig(b)
+}
+
+// startOIDCProvider starts oidc-provider for this edge (installing it with
+// npm ci on first use) and writes the suite config it implies.
+func (env *Env) startOIDCProvider(ctx context.Context, o Options) (string, error) {
+	po := o.Provider
+	po.RedirectURIs = []string{env.URL + "/parseauth"}
+	po.PostLogoutRedirectURIs = nil // the edge's "/", where sign-out returns
+	if o.IDTokenTTL != 0 {
+		po.IDTokenTTL = o.IDTokenTTL
+	}
+	if po.Logger == nil {
+		po.Logger = o.Logger.With("component", "oidc-provider")
+	}
+	s, err := oidcprovider.Start(ctx, po)
+	if err != nil {
+		return "", err
+	}
+	env.OIDCProvider = s
+	env.closers = append(env.closers, s.Close)
+	b, err := s.SuiteConfig(env.URL)
+	if err != nil {
+		return "", err
+	}
+	return env.writeSuiteConfig(b)
+}
+
+// writeSuiteConfig writes a generated suite config (it holds the client
+// secret and cookie keys) into a private temporary folder.
+func (env *Env) writeSuiteConfig(b []byte) (string, error) {
 	dir, err := os.MkdirTemp("", "edgeauth-demo-")
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
@@ -198,8 +258,8 @@ func (env *Env) functions(ctx context.Context, o Options) (map[string]localedge.
 // Done reports the edge server's end.
 func (env *Env) Done() <-chan error { return env.done }
 
-// Close stops the edge, the functions and Dex, in that order, and removes
-// the generated config. Nothing is left running.
+// Close stops the edge, the functions and the demo IdP, in that order, and
+// removes the generated config. Nothing is left running.
 func (env *Env) Close() error {
 	var errs []error
 	if env.srv != nil {

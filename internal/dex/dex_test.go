@@ -208,8 +208,10 @@ func TestDexDiscoveryAndSuiteConfig(t *testing.T) {
 	if c.Endpoints.Logout != "" {
 		t.Errorf("logout = %q, want none for Dex", c.Endpoints.Logout)
 	}
-	if c.Scheme != "http" || !slices.Equal(c.Hosts, []string{"localhost:8080"}) || c.BearerToken != "any" {
-		t.Errorf("scheme %q hosts %v bearerToken %q, want http [localhost:8080] any", c.Scheme, c.Hosts, c.BearerToken)
+	// Dex's access tokens are ID tokens: Bearer needs the explicit opt-in
+	// (issue 8 removed bearerToken "any").
+	if c.Scheme != "http" || !slices.Equal(c.Hosts, []string{"localhost:8080"}) || c.BearerToken != config.BearerInsecureIDToken {
+		t.Errorf("scheme %q hosts %v bearerToken %q, want http [localhost:8080] insecureIdToken", c.Scheme, c.Hosts, c.BearerToken)
 	}
 	if c.ClientID != s.ClientID || c.ClientSecret != s.ClientSecret {
 		t.Error("client id or secret differ from Dex's client")

@@ -38,8 +38,9 @@ func NewKeyPair() config.KeyPair {
 // (the revocation endpoint is the harness's own, [Server.RevocationEndpoint],
 // as Dex has none; there is no end-session endpoint), the client's id and
 // secret, the scopes of [Scopes], scheme and host from edgeOrigin,
-// [DemoRules], bearerToken "any" (Dex access tokens carry no token_use), the
-// JWKS fetched at start, and keys: the given pairs, or one fresh pair. The
+// [DemoRules], bearerToken "insecureIdToken" (Dex's access tokens are ID
+// tokens, nonce included, so no rule can tell them apart; the opt-in is
+// explicit and logged at cold start), the JWKS fetched at start, and keys: the given pairs, or one fresh pair. The
 // result passes config.Parse. It holds the client secret and cookie keys:
 // write it with mode 0600 and never log it.
 func (s *Server) SuiteConfig(edgeOrigin string, keys ...config.KeyPair) ([]byte, error) {
@@ -67,7 +68,7 @@ func (s *Server) SuiteConfig(edgeOrigin string, keys ...config.KeyPair) ([]byte,
 		Keys:         keys,
 		JWKS:         json.RawMessage(s.jwks),
 		Rules:        DemoRules(),
-		BearerToken:  "any",
+		BearerToken:  config.BearerInsecureIDToken,
 	}
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {

@@ -4,6 +4,8 @@
 package suitetest
 
 import (
+	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -18,6 +20,8 @@ import (
 	"github.com/edgeauth/edgeauth/internal/testtoken"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
+	"github.com/edgeauth/edgeauth/shared/lambdafn"
+	"github.com/edgeauth/edgeauth/shared/session"
 )
 
 // Now is the pinned clock of the suite's tests.
@@ -30,6 +34,17 @@ func Clock() time.Time { return Now }
 // change the decoded JSON, and parses it with the real loader.
 func Config(t testing.TB, name string, edit func(m map[string]any)) *config.Config {
 	t.Helper()
+	c, err := config.Parse(ConfigJSON(t, name, edit))
+	if err != nil {
+		t.Fatalf("config %s: %v", name, err)
+	}
+	return c
+}
+
+// ConfigJSON is testdata/config/<name> as edit leaves the decoded JSON: a
+// config file's bytes, not yet checked.
+func ConfigJSON(t testing.TB, name string, edit func(m map[string]any)) []byte {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(testtoken.ModuleRoot(t), "testdata", "config", name))
 	if err != nil {
 		t.Fatal(err)
@@ -41,15 +56,21 @@ func Config(t testing.TB, name string, edit func(m map[string]any)) *config.Conf
 	if edit != nil {
 		edit(m)
 	}
-	b, err = json.Marshal(m)
-	if err != nil {
+	if b, err = json.Marshal(m); err != nil {
 		t.Fatal(err)
 	}
-	c, err := config.Parse(b)
+	return b
+}
+
+// Sessions is the session store the functions build from c, on the clock
+// now: what a test mints and reads the functions' cookies with.
+func Sessions(t testing.TB, c *config.Config, now func() time.Time) *session.Store {
+	t.Helper()
+	p, err := lambdafn.NewParts(lambdafn.Deps{Config: c, Now: now}.WithDefaults())
 	if err != nil {
-		t.Fatalf("config %s: %v", name, err)
+		t.Fatalf("parts: %v", err)
 	}
-	return c
+	return p.Sessions
 }
 
 // Event reads testdata/events/<name> and lets edit change its request.
@@ -180,4 +201,58 @@ func (c *FakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
+}
+
+// Hostile is text an attacker chooses, for a token's header or claims or a
+// request's query: a line break followed by a forged JSON log record,
+// quotes, a backslash, a terminal escape, non-ASCII, and more than any log
+// excerpt keeps. A log that holds HostileMarker carried some of it.
+func Hostile() string {
+	return "evil\n{\"level\":\"ERROR\",\"msg\":\"" + HostileMarker + "\"}\"\\\x1b[31m\u00e9" + strings.Repeat("X", 300) + "end"
+}
+
+// HostileMarker is in Hostile(), and in nothing the suite writes itself.
+const HostileMarker = "forged-by-attacker"
+
+// HostileTokens returns tokens built from claims (valid ones, for the
+// verifier at hand) that carry Hostile() where the verifier quotes a token:
+// "kid" (unknown, the signature real), "alg" (the header rewritten over a
+// real RS256 signature) and "iss" (signed). The verifier's reasons for
+// them are "unknown key", "bad signature" and "wrong issuer".
+func HostileTokens(t testing.TB, m *testtoken.Minter, claims map[string]any) map[string]string {
+	t.Helper()
+	hostile := Hostile()
+	valid := m.Sign(t, claims)
+	header, err := json.Marshal(map[string]any{"alg": hostile, "kid": testtoken.KeyID1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(valid, ".")
+	iss := make(map[string]any, len(claims))
+	for k, v := range claims {
+		iss[k] = v
+	}
+	iss["iss"] = hostile
+	return map[string]string{
+		"kid": m.SignWith(t, hostile, "RS256", claims),
+		"alg": base64.RawURLEncoding.EncodeToString(header) + "." + rest,
+		"iss": m.Sign(t, iss),
+	}
+}
+
+// LogLines decodes a JSON log, one record a line.
+func LogLines(t testing.TB, log *bytes.Buffer) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(log.String()), "\n") {
+		if l == "" {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("log line %q: %v", l, err)
+		}
+		out = append(out, rec)
+	}
+	return out
 }

@@ -10,9 +10,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -148,7 +146,8 @@ func (m *Minter) Sign(t testing.TB, claims map[string]any) string {
 
 // SignWith signs for negative cases. kid names the header's kid and picks
 // the key (test-key-2 for "test-key-2", else test-key-1, so an unknown kid
-// still carries a real signature); "" leaves kid out. alg is "RS256",
+// still carries a real signature); "" leaves kid out. alg is an RSA
+// algorithm (RS256, RS384, RS512, PS256, PS384, PS512),
 // "HS256"/"HS384"/"HS512" (keyed with the public key's PEM, the classic
 // algorithm-confusion attack), or "none" (empty signature).
 func (m *Minter) SignWith(t testing.TB, kid, alg string, claims map[string]any) string {
@@ -193,12 +192,6 @@ func (m *Minter) Mint(header, claims map[string]any) (string, error) {
 	alg, _ := header["alg"].(string)
 	var sig []byte
 	switch alg {
-	case "RS256":
-		sum := sha256.Sum256([]byte(input))
-		sig, err = rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, sum[:])
-		if err != nil {
-			return "", fmt.Errorf("testtoken: sign: %w", err)
-		}
 	case "HS256", "HS384", "HS512":
 		hf := map[string]crypto.Hash{"HS256": crypto.SHA256, "HS384": crypto.SHA384, "HS512": crypto.SHA512}[alg]
 		mac := hmac.New(hf.New, m.pems[kid])
@@ -206,7 +199,9 @@ func (m *Minter) Mint(header, claims map[string]any) (string, error) {
 		sig = mac.Sum(nil)
 	case "none":
 	default:
-		return "", fmt.Errorf("testtoken: unsupported alg %q", alg)
+		if sig, err = sign(key, alg, input); err != nil {
+			return "", err
+		}
 	}
 	return input + "." + enc.EncodeToString(sig), nil
 }

@@ -1,5 +1,6 @@
-// Package authz turns the config's ordered path rules into allow/deny
-// decisions with a short reason for the log.
+// Package authz turns ordered path rules into allow/deny decisions with a
+// short reason for the log. [New] is the one authority on what a rule may
+// say; [Read] and [Authorizer.Decide] are the one way to judge a request.
 //
 // Paths are judged in the form [CanonicalPath] returns: percent-decoded
 // once. A path that different origins could read as different paths is
@@ -8,12 +9,12 @@
 // send these, and resolving them would judge one path while an origin that
 // resolves them differently (or not at all) serves another.
 //
-// A raw "+" is judged twice ([Readings]): as itself, and as the space S3
+// A raw "+" is judged twice ([Read]): as itself, and as the space S3
 // reads it as in an object key ("%2B" stays a plus). A request passes only
 // if both readings pass, so "/Board+Minutes/x" cannot dodge a rule for
 // "/Board%20Minutes/*".
 //
-// Patterns (see [config.Rule]): a literal path matches itself only; a
+// Patterns (see [Rule]): a literal path matches itself only; a
 // pattern ending in "/*" matches the directory itself and everything below
 // ("/admin/*" matches "/admin", "/admin/" and "/admin/x/y", not
 // "/administrator"); a "{claim}" segment matches one non-empty segment,
@@ -33,16 +34,44 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"path"
+	"regexp"
+	"slices"
 	"strings"
 
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
-// ErrPath is returned (wrapped) by CanonicalPath for a path that cannot be
-// judged safely; answer it with 400.
+// ErrPath is returned (wrapped) by CanonicalPath and Read for a path that
+// cannot be judged safely; answer it with 400.
 var ErrPath = errors.New("authz: malformed path")
+
+// Rule is one ordered path rule.
+type Rule struct {
+	// Path is a pattern: a literal path, or a prefix ending in "/*" (which
+	// also matches the bare prefix directory), with "{claim}" segments that
+	// must equal the identity's claim (e.g. "/users/{sub}/*").
+	Path string
+	// Public paths need no credential.
+	Public bool
+	// Groups: the identity must be in any of them.
+	Groups []string
+	// Scopes: the identity must hold any of them.
+	Scopes []string
+}
+
+// ConfigError is the error New returns for a rule it refuses. Field names
+// the rule and its field ("rules[2].path", "rules[0].groups[1]"), counting
+// from 0 in the slice given to New; Problem says what is wrong.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "authz: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
 
 // Decision is the outcome for one request.
 type Decision struct {
@@ -52,7 +81,7 @@ type Decision struct {
 	Public bool
 	// Reason is short, for logs: "public", "signed in", "group admins",
 	// "scope read", "claim sub", "not signed in", "missing group",
-	// "missing scope", "claim sub mismatch".
+	// "missing scope", "claim sub mismatch", "no path".
 	Reason string
 	// Rule is the index of the deciding rule, -1 for the default.
 	Rule int
@@ -61,7 +90,9 @@ type Decision struct {
 // Authorizer decides requests against ordered path rules. It is immutable
 // and safe for concurrent use.
 type Authorizer struct {
-	rules []rule
+	rules  []rule
+	claims []string
+	groups bool // some rule names groups
 }
 
 type rule struct {
@@ -82,40 +113,64 @@ type segment struct {
 	reasonFailed string // "claim <name> mismatch"
 }
 
-// New compiles rules. It rejects what config validation rejects (so it is
-// safe on its own): patterns not starting with "/", "*" other than as a
-// whole last segment, malformed or empty claim segments, dot or empty
-// segments, invalid percent-encoding, and public rules with groups, scopes
-// or claims.
-func New(rules []config.Rule) (*Authorizer, error) {
+// claimRE is what a {claim} segment may name: JWT claim names as IdPs spell
+// them (sub, email, custom:tenant, https.example.com… no slash or brace).
+var claimRE = regexp.MustCompile(`^[A-Za-z0-9_:.\-]+$`)
+
+// New compiles rules, checking every one of them, once: a pattern must
+// start with "/", be a plain path (no query, fragment, backslash, space or
+// control character, raw or percent-encoded, and valid percent-encoding),
+// have "*" only as a whole last segment, no dot or empty segments, and
+// claim segments that are whole segments such as {sub}; a public rule
+// cannot also require groups, scopes or claims; group and scope names are
+// not empty. A refusal is a *ConfigError naming the rule and its field.
+func New(rules []Rule) (*Authorizer, error) {
 	a := &Authorizer{rules: make([]rule, 0, len(rules))}
 	for i, r := range rules {
-		cr, err := compile(r)
+		cr, claims, err := compile(fmt.Sprintf("rules[%d]", i), r)
 		if err != nil {
-			return nil, fmt.Errorf("authz: rules[%d] %q: %w", i, r.Path, err)
+			return nil, err
 		}
 		a.rules = append(a.rules, cr)
+		a.groups = a.groups || len(cr.groups) > 0
+		for _, c := range claims {
+			if !slices.Contains(a.claims, c) {
+				a.claims = append(a.claims, c)
+			}
+		}
 	}
 	return a, nil
 }
 
-func compile(r config.Rule) (rule, error) {
+// Claims lists the claims the rules' {claim} segments name, in the order
+// they first appear: all a session must keep of an identity's claims.
+func (a *Authorizer) Claims() []string { return slices.Clone(a.claims) }
+
+// UsesGroups reports whether some rule names groups: whether an identity
+// without them could be refused for lack of them.
+func (a *Authorizer) UsesGroups() bool { return a.groups }
+
+func compile(field string, r Rule) (rule, []string, error) {
 	p := r.Path
 	if !strings.HasPrefix(p, "/") {
-		return rule{}, errors.New(`pattern must start with "/"`)
+		return rule{}, nil, bad(field+".path", `must start with "/", got %q`, p)
+	}
+	if strings.ContainsAny(p, "?#\\ ") || hasControl(p) {
+		return rule{}, nil, bad(field+".path", "must be a plain path pattern, got %q", p)
 	}
 	cr := rule{public: r.Public}
-	if body, ok := strings.CutSuffix(p, "/*"); ok {
+	body := p
+	if b, ok := strings.CutSuffix(p, "/*"); ok {
 		cr.prefix = true
-		p = body
+		body = b
 	}
-	claimNames := []string{}
-	if p != "" { // "" is the pattern "/*"
-		parts := strings.Split(p[1:], "/")
+	var claimNames []string
+	if body != "" { // "" is the pattern "/*"
+		parts := strings.Split(body[1:], "/")
 		for i, s := range parts {
-			seg, err := compileSegment(s, i == len(parts)-1 && !cr.prefix)
+			seg, err := compileSegment(s, i == len(parts)-1 && !cr.prefix, p)
 			if err != nil {
-				return rule{}, err
+				return rule{}, nil, bad(field+".path", "%s", err)
 			}
 			if seg.claim != "" {
 				claimNames = append(claimNames, seg.claim)
@@ -124,18 +179,18 @@ func compile(r config.Rule) (rule, error) {
 		}
 	}
 	if r.Public && (len(r.Groups) > 0 || len(r.Scopes) > 0 || len(claimNames) > 0) {
-		return rule{}, errors.New("a public rule cannot also require groups, scopes or claims")
+		return rule{}, nil, bad(field+".public", "a public rule cannot also require groups, scopes or claims")
 	}
-	for _, g := range r.Groups {
+	for i, g := range r.Groups {
 		if g == "" {
-			return rule{}, errors.New("empty group name")
+			return rule{}, nil, bad(fmt.Sprintf("%s.groups[%d]", field, i), "must not be empty")
 		}
 		cr.groups = append(cr.groups, g)
 		cr.groupReasons = append(cr.groupReasons, "group "+g)
 	}
-	for _, s := range r.Scopes {
+	for i, s := range r.Scopes {
 		if s == "" {
-			return rule{}, errors.New("empty scope name")
+			return rule{}, nil, bad(fmt.Sprintf("%s.scopes[%d]", field, i), "must not be empty")
 		}
 		cr.scopes = append(cr.scopes, s)
 		cr.scopeReasons = append(cr.scopeReasons, "scope "+s)
@@ -148,24 +203,23 @@ func compile(r config.Rule) (rule, error) {
 	default:
 		cr.allowReason = "signed in"
 	}
-	return cr, nil
+	return cr, claimNames, nil
 }
 
-// compileSegment reads one pattern segment; last says an empty segment is
-// allowed (a literal pattern ending in "/").
-func compileSegment(s string, last bool) (segment, error) {
+// compileSegment reads one segment of pattern; last says an empty segment
+// is allowed (a literal pattern ending in "/").
+func compileSegment(s string, last bool, pattern string) (segment, error) {
 	switch {
-	case s == "" && !last:
-		return segment{}, errors.New("empty segment")
-	case s == "." || s == "..":
-		return segment{}, errors.New("dot segment")
+	case s == "*":
+		return segment{}, fmt.Errorf(`"*" may only end the pattern, got %q`, pattern)
 	case strings.Contains(s, "*"):
-		return segment{}, errors.New(`"*" must be the whole last segment`)
-	case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}"):
+		return segment{}, fmt.Errorf(`"*" must be a whole last segment, got %q`, pattern)
+	case s == "." || s == "..":
+		return segment{}, fmt.Errorf("must not contain dot segments, got %q", pattern)
+	case s == "" && !last:
+		return segment{}, fmt.Errorf("must not contain empty segments, got %q", pattern)
+	case strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") && claimRE.MatchString(s[1:len(s)-1]):
 		name := s[1 : len(s)-1]
-		if name == "" || strings.ContainsAny(name, "{}") {
-			return segment{}, fmt.Errorf("bad claim segment %q", s)
-		}
 		return segment{claim: name, reasonFailed: "claim " + name + " mismatch"}, nil
 	case strings.ContainsAny(s, "{}"):
 		return segment{}, fmt.Errorf("a claim segment must be a whole segment such as {sub}, got %q", s)
@@ -173,86 +227,70 @@ func compileSegment(s string, last bool) (segment, error) {
 	// Patterns are compared with decoded paths, so decode them too.
 	lit, err := url.PathUnescape(s)
 	if err != nil {
-		return segment{}, fmt.Errorf("segment %q: %w", s, err)
+		return segment{}, fmt.Errorf("segment %q: invalid percent-encoding", s)
 	}
-	if strings.Contains(lit, "/") || hasControl(lit) {
-		return segment{}, fmt.Errorf("segment %q decodes to a slash or control character", s)
+	if strings.ContainsAny(lit, "/\\") || hasControl(lit) || lit == "." || lit == ".." {
+		return segment{}, fmt.Errorf("segment %q decodes to a slash, backslash, dot segment or control character", s)
 	}
 	return segment{lit: lit}, nil
 }
 
-// Match reports the first rule whose pattern matches path (-1 for none)
-// and whether it is public. It ignores claim values and identities, so it
-// answers "does this path need a credential at all?". path is one of the
-// readings [Readings] returns.
-func (a *Authorizer) Match(path string) (rule int, public bool) {
-	p := cleanPath(path)
-	for i := range a.rules {
-		if ok, _ := a.rules[i].match(p, nil); ok {
-			return i, a.rules[i].public
-		}
-	}
-	return -1, false
+// Readings are the forms of one request's path that the rules judge: its
+// canonical form ([CanonicalPath]) and, when the URI holds a raw "+", the
+// key S3 reads from it ("+" a space, "%2B" a plus). Only [Read] makes them,
+// so the rules only ever see canonical paths. The zero value has no path,
+// and Decide refuses it.
+type Readings struct {
+	paths [2]string
+	n     int
 }
 
-// MatchAll is Match over every reading of one request: the first reading's
-// rule, public only if every reading is public.
-func (a *Authorizer) MatchAll(readings []string) (rule int, public bool) {
-	rule, public = -1, len(readings) > 0
-	for i, p := range readings {
-		r, pub := a.Match(p)
-		if i == 0 {
-			rule = r
-		}
-		public = public && pub
+// Read returns the readings of uri (a CloudFront URI: the path, no query),
+// or an ErrPath error for a path that cannot be judged safely.
+func Read(uri string) (Readings, error) {
+	p, err := CanonicalPath(uri)
+	if err != nil {
+		return Readings{}, err
 	}
-	return rule, public
+	if strings.IndexByte(uri, '+') < 0 {
+		return Readings{paths: [2]string{p}, n: 1}, nil
+	}
+	s3, err := CanonicalPath(strings.ReplaceAll(uri, "+", "%20"))
+	if err != nil {
+		return Readings{}, err
+	}
+	return Readings{paths: [2]string{p, s3}, n: 2}, nil
 }
 
-// DecideAll is Decide over every reading of one request: allowed only if
-// every reading is allowed (the first refusal is the answer), public only
-// if every reading is public.
-func (a *Authorizer) DecideAll(readings []string, id *verifier.Identity) Decision {
-	if len(readings) == 0 {
+// Paths returns the readings, the canonical path first.
+func (r Readings) Paths() []string { return slices.Clone(r.paths[:r.n]) }
+
+// Decide judges a request for id (nil: anonymous): public, allowed, and
+// why. Every reading must pass: the first that is refused is the answer; it
+// is public only if every reading is. Otherwise the answer is the first
+// reading's.
+//
+// A path needs no credential when Decide(readings, nil).Public; call it
+// again with the identity once the credential is verified.
+func (a *Authorizer) Decide(r Readings, id *verifier.Identity) Decision {
+	if r.n == 0 {
 		return Decision{Reason: "no path", Rule: -1}
 	}
-	first := a.Decide(readings[0], id)
-	for _, p := range readings[1:] {
-		d := a.Decide(p, id)
+	first := a.decide(r.paths[0], id)
+	if r.n > 1 {
+		d := a.decide(r.paths[1], id)
 		if !d.Allow {
 			return d
 		}
-		if !d.Public {
-			first.Public = false
-		}
+		first.Public = first.Public && d.Public
 	}
 	return first
 }
 
-// Readings returns the paths the rules must judge for uri: its canonical
-// form ([CanonicalPath]), and, when uri holds a raw "+", the key S3 reads
-// from it ("+" a space, "%2B" a plus). A request passes only if every
-// reading does.
-func Readings(uri string) ([]string, error) {
-	p, err := CanonicalPath(uri)
-	if err != nil {
-		return nil, err
-	}
-	if !strings.Contains(uri, "+") {
-		return []string{p}, nil
-	}
-	s3, err := CanonicalPath(strings.ReplaceAll(uri, "+", "%20"))
-	if err != nil {
-		return nil, err
-	}
-	return []string{p, s3}, nil
-}
-
-// Decide judges path for id (nil: anonymous). path is one of the readings
-// [Readings] returns; Decide never percent-decodes (decoding twice would
-// judge a different path than the origin serves).
-func (a *Authorizer) Decide(path string, id *verifier.Identity) Decision {
-	p := cleanPath(path)
+// decide judges one canonical path. Canonical paths hold no empty or dot
+// segments (FuzzCanonicalPath checks it), so they are matched as they are:
+// there is nothing left to resolve.
+func (a *Authorizer) decide(p string, id *verifier.Identity) Decision {
 	for i := range a.rules {
 		r := &a.rules[i]
 		ok, failed := r.match(p, id)
@@ -293,7 +331,7 @@ func (a *Authorizer) Decide(path string, id *verifier.Identity) Decision {
 	return Decision{Allow: true, Reason: "signed in", Rule: -1}
 }
 
-// match reports whether p (clean, starting with "/") matches the pattern.
+// match reports whether p (canonical) matches the pattern.
 // With id non-nil it also compares claim segments and returns the first
 // that differs from the identity's claim.
 func (r *rule) match(p string, id *verifier.Identity) (ok bool, failed *segment) {
@@ -376,40 +414,22 @@ func checkPath(p string) error {
 	if strings.IndexByte(p, '\\') >= 0 {
 		return fmt.Errorf("%w: backslash", ErrPath)
 	}
-	segs := strings.Split(p[1:], "/")
-	for i, seg := range segs {
+	for rest := p[1:]; ; {
+		seg, tail, more := strings.Cut(rest, "/")
 		// Servlet containers (Tomcat, Jetty, Spring) drop ";params" from a
 		// segment before resolving it: "/public/..;/admin" is "/admin" there.
 		seg, _, _ = strings.Cut(seg, ";")
 		switch {
 		case seg == "." || seg == "..":
 			return fmt.Errorf("%w: dot segment", ErrPath)
-		case seg == "" && i != len(segs)-1:
+		case seg == "" && more:
 			return fmt.Errorf("%w: empty segment", ErrPath)
 		}
+		if !more {
+			return nil
+		}
+		rest = tail
 	}
-	return nil
-}
-
-// cleanPath resolves dot segments and repeated slashes (RFC 3986 5.2.4 plus
-// slash collapsing), keeping a trailing slash. It is idempotent and does not
-// allocate for a path that is already clean.
-func cleanPath(p string) string {
-	if p == "" {
-		return "/"
-	}
-	if p[0] != '/' {
-		p = "/" + p
-	}
-	if !strings.Contains(p, "//") && !strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
-		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..") {
-		return p
-	}
-	c := path.Clean(p)
-	if c != "/" && (strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")) {
-		c += "/"
-	}
-	return c
 }
 
 func hasControl(s string) bool {

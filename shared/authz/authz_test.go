@@ -6,11 +6,10 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth/shared/authz"
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
-var testRules = []config.Rule{
+var testRules = []authz.Rule{
 	/* 0 */ {Path: "/", Public: true},
 	/* 1 */ {Path: "/public/*", Public: true},
 	/* 2 */ {Path: "/favicon.ico", Public: true},
@@ -22,6 +21,16 @@ var testRules = []config.Rule{
 	/* 8 */ {Path: "/exact"},
 	/* 9 */ {Path: "/dir/"},
 	/* 10 */ {Path: "/%7Etilde/*", Groups: []string{"tilde"}},
+}
+
+// decide judges uri as a request for it is judged: Read, then Decide.
+func decide(t testing.TB, a *authz.Authorizer, uri string, id *verifier.Identity) authz.Decision {
+	t.Helper()
+	r, err := authz.Read(uri)
+	if err != nil {
+		t.Fatalf("Read(%q): %v", uri, err)
+	}
+	return a.Decide(r, id)
 }
 
 func TestDecide(t *testing.T) {
@@ -55,13 +64,6 @@ func TestDecide(t *testing.T) {
 		{"/admin/x", bob, authz.Decision{Reason: "missing group", Rule: 3}},
 		{"/admin/x", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
 		{"/administrator", bob, authz.Decision{Allow: true, Reason: "signed in", Rule: -1}},
-		// Dot segments and repeated slashes are resolved before matching.
-		{"/public/../admin/x", bob, authz.Decision{Reason: "missing group", Rule: 3}},
-		{"/public/../admin/x", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
-		{"/public/./../admin", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
-		{"//admin//x", bob, authz.Decision{Reason: "missing group", Rule: 3}},
-		{"/admin/x/../../public/", nil, authz.Decision{Allow: true, Public: true, Reason: "public", Rule: 1}},
-		{"/../../admin", nil, authz.Decision{Reason: "not signed in", Rule: 3}},
 
 		{"/users/alice", alice, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
 		{"/users/alice/", alice, authz.Decision{Allow: true, Reason: "claim sub", Rule: 4}},
@@ -98,7 +100,7 @@ func TestDecide(t *testing.T) {
 		{"/other", nil, authz.Decision{Reason: "not signed in", Rule: -1}},
 	}
 	for _, tt := range tests {
-		got := a.Decide(tt.path, tt.id)
+		got := decide(t, a, tt.path, tt.id)
 		if got != tt.want {
 			who := "anonymous"
 			if tt.id != nil {
@@ -106,35 +108,47 @@ func TestDecide(t *testing.T) {
 			}
 			t.Errorf("Decide(%q, %s) = %+v, want %+v", tt.path, who, got, tt.want)
 		}
-		rule, public := a.Match(tt.path)
-		if tt.want.Rule >= 0 && (rule != tt.want.Rule || public != tt.want.Public) {
-			t.Errorf("Match(%q) = %d, %v; want %d, %v", tt.path, rule, public, tt.want.Rule, tt.want.Public)
+		// Anonymous, the same call answers "does this path need a
+		// credential at all?".
+		if anon := decide(t, a, tt.path, nil); tt.want.Rule >= 0 && (anon.Rule != tt.want.Rule || anon.Public != tt.want.Public) {
+			t.Errorf("Decide(%q, anonymous) = %+v; want rule %d, public %v", tt.path, anon, tt.want.Rule, tt.want.Public)
 		}
+	}
+	// Dot segments and repeated slashes are never resolved into another
+	// path: they are refused before any rule is tried, so they cannot walk
+	// around one.
+	for _, uri := range []string{"/public/../admin/x", "/public/./../admin", "//admin//x", "/admin/x/../../public/", "/../../admin"} {
+		if r, err := authz.Read(uri); !errors.Is(err, authz.ErrPath) {
+			t.Errorf("Read(%q) = %v, %v; want ErrPath", uri, r.Paths(), err)
+		}
+	}
+	if d := a.Decide(authz.Readings{}, alice); d.Allow || d.Reason != "no path" {
+		t.Errorf("Decide(no readings) = %+v, want a refusal", d)
 	}
 }
 
 func TestDecideFirstMatchWins(t *testing.T) {
-	a, err := authz.New([]config.Rule{
+	a, err := authz.New([]authz.Rule{
 		{Path: "/docs/internal/*", Groups: []string{"staff"}},
 		{Path: "/docs/*", Public: true},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := a.Decide("/docs/internal/x", nil); d.Allow || d.Rule != 0 {
+	if d := decide(t, a, "/docs/internal/x", nil); d.Allow || d.Rule != 0 {
 		t.Errorf("Decide(/docs/internal/x) = %+v, want denied by rule 0", d)
 	}
-	if d := a.Decide("/docs/x", nil); !d.Allow || !d.Public || d.Rule != 1 {
+	if d := decide(t, a, "/docs/x", nil); !d.Allow || !d.Public || d.Rule != 1 {
 		t.Errorf("Decide(/docs/x) = %+v, want public by rule 1", d)
 	}
 	// A catch-all public rule matches everything, "/" included.
-	all, err := authz.New([]config.Rule{{Path: "/*", Public: true}})
+	all, err := authz.New([]authz.Rule{{Path: "/*", Public: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"/", "/x", "/x/y/"} {
-		if rule, public := all.Match(p); rule != 0 || !public {
-			t.Errorf("Match(%q) with /* = %d, %v; want 0, true", p, rule, public)
+		if d := decide(t, all, p, nil); d.Rule != 0 || !d.Public {
+			t.Errorf("Decide(%q) with /* = %+v; want rule 0, public", p, d)
 		}
 	}
 	// No rules: everything needs a signed-in user.
@@ -142,40 +156,68 @@ func TestDecideFirstMatchWins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := none.Decide("/", nil); d.Allow || d.Rule != -1 {
+	if d := decide(t, none, "/", nil); d.Allow || d.Rule != -1 {
 		t.Errorf("Decide with no rules = %+v, want denied by default", d)
 	}
 }
 
 func TestNewErrors(t *testing.T) {
-	tests := []config.Rule{
-		{Path: "admin/*"},
-		{Path: ""},
-		{Path: "/a/*/b"},
-		{Path: "/a*"},
-		{Path: "/a/**"},
-		{Path: "/a/{sub"},
-		{Path: "/a/x{sub}"},
-		{Path: "/a/{}/b"},
-		{Path: "/a/{{sub}}"},
-		{Path: "/a/../b"},
-		{Path: "/a/./b"},
-		{Path: "/a//b"},
-		{Path: "/a/%zz"},
-		{Path: "/a/%2Fb"},
-		{Path: "/a/%00"},
-		{Path: "/p/*", Public: true, Groups: []string{"g"}},
-		{Path: "/p/*", Public: true, Scopes: []string{"s"}},
-		{Path: "/u/{sub}", Public: true},
-		{Path: "/g", Groups: []string{""}},
-		{Path: "/s", Scopes: []string{""}},
+	tests := []struct {
+		rule  authz.Rule
+		field string // of rules[1]
+		want  string
+	}{
+		{authz.Rule{Path: "admin/*"}, "path", `must start with "/", got "admin/*"`},
+		{authz.Rule{Path: ""}, "path", `must start with "/"`},
+		{authz.Rule{Path: "/a/*/b"}, "path", `"*" may only end the pattern`},
+		{authz.Rule{Path: "/*/*"}, "path", `"*" may only end the pattern`},
+		{authz.Rule{Path: "/a*"}, "path", `"*" must be a whole last segment`},
+		{authz.Rule{Path: "/a/**"}, "path", `"*" must be a whole last segment`},
+		{authz.Rule{Path: "/a/{sub"}, "path", "a claim segment must be a whole segment such as {sub}"},
+		{authz.Rule{Path: "/a/x{sub}"}, "path", "a claim segment must be a whole segment"},
+		{authz.Rule{Path: "/a/{}/b"}, "path", "a claim segment must be a whole segment"},
+		{authz.Rule{Path: "/a/{{sub}}"}, "path", "a claim segment must be a whole segment"},
+		{authz.Rule{Path: "/a/{s/b}"}, "path", "a claim segment must be a whole segment"},
+		{authz.Rule{Path: "/a/../b"}, "path", "must not contain dot segments"},
+		{authz.Rule{Path: "/a/./b"}, "path", "must not contain dot segments"},
+		// Config validation used to let this through and authz.New refused
+		// it, so only check-auth's cold start failed: one rule now.
+		{authz.Rule{Path: "/a//b"}, "path", "must not contain empty segments"},
+		{authz.Rule{Path: "/a/%zz"}, "path", "invalid percent-encoding"},
+		{authz.Rule{Path: "/a/%2Fb"}, "path", "decodes to a slash"},
+		{authz.Rule{Path: "/a/%2e%2e/b"}, "path", "dot segment"},
+		{authz.Rule{Path: "/a/%00"}, "path", "control character"},
+		{authz.Rule{Path: "/a?b"}, "path", "must be a plain path pattern"},
+		{authz.Rule{Path: "/a b"}, "path", "must be a plain path pattern"},
+		{authz.Rule{Path: "/a\tb"}, "path", "must be a plain path pattern"},
+		{authz.Rule{Path: "/p/*", Public: true, Groups: []string{"g"}}, "public", "a public rule cannot also require groups, scopes or claims"},
+		{authz.Rule{Path: "/p/*", Public: true, Scopes: []string{"s"}}, "public", "a public rule cannot"},
+		{authz.Rule{Path: "/u/{sub}", Public: true}, "public", "a public rule cannot"},
+		{authz.Rule{Path: "/g", Groups: []string{"a", ""}}, "groups[1]", "must not be empty"},
+		{authz.Rule{Path: "/s", Scopes: []string{""}}, "scopes[0]", "must not be empty"},
 	}
-	for _, r := range tests {
-		if _, err := authz.New([]config.Rule{{Path: "/ok"}, r}); err == nil {
-			t.Errorf("New(%+v) = nil error, want one", r)
+	for _, tt := range tests {
+		_, err := authz.New([]authz.Rule{{Path: "/ok"}, tt.rule})
+		ce, ok := errors.AsType[*authz.ConfigError](err)
+		if !ok || ce.Field != "rules[1]."+tt.field || !strings.Contains(ce.Problem, tt.want) {
+			t.Errorf("New(%+v) = %v; want a ConfigError for rules[1].%s saying %q", tt.rule, err, tt.field, tt.want)
 		} else if !strings.Contains(err.Error(), "rules[1]") {
-			t.Errorf("New(%+v) error %q does not name rules[1]", r, err)
+			t.Errorf("New(%+v) error %q does not name rules[1]", tt.rule, err)
 		}
+	}
+}
+
+func TestClaims(t *testing.T) {
+	a, err := authz.New([]authz.Rule{
+		{Path: "/public/*", Public: true},
+		{Path: "/users/{sub}/*"},
+		{Path: "/t/{custom:tenant}/{sub}/*"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(a.Claims(), ","); got != "sub,custom:tenant" {
+		t.Errorf("Claims() = %q, want sub,custom:tenant", got)
 	}
 }
 
@@ -248,8 +290,12 @@ func FuzzCanonicalPath(f *testing.F) {
 			}
 			return
 		}
-		if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") {
-			t.Fatalf("CanonicalPath(%q) = %q: not absolute or has //", uri, p)
+		// Nothing is left to resolve in a canonical path, which is why
+		// Decide matches it as it is: no "//", no dot segment, however it
+		// ends.
+		if !strings.HasPrefix(p, "/") || strings.Contains(p, "//") || strings.Contains(p, "/./") || strings.Contains(p, "/../") ||
+			strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..") {
+			t.Fatalf("CanonicalPath(%q) = %q: not absolute, or has // or a dot segment", uri, p)
 		}
 		for _, seg := range strings.Split(p, "/") {
 			if seg == "." || seg == ".." {
@@ -261,13 +307,20 @@ func FuzzCanonicalPath(f *testing.F) {
 				t.Fatalf("CanonicalPath(%q) = %q has a control character", uri, p)
 			}
 		}
-		// Decide must judge the canonical form exactly as given: Match on it
-		// agrees with Decide, and an anonymous caller is allowed only on a
-		// public rule.
-		d := a.Decide(p, nil)
-		rule, public := a.Match(p)
-		if d.Rule != rule || d.Public != public || d.Allow != public {
-			t.Fatalf("Decide(%q) = %+v, Match = %d, %v", p, d, rule, public)
+		// An anonymous caller is allowed only on a public rule, whatever
+		// the path.
+		r, err := authz.Read(uri)
+		if err != nil {
+			if !errors.Is(err, authz.ErrPath) {
+				t.Fatalf("Read(%q) error %v is not ErrPath", uri, err)
+			}
+			return
+		}
+		if got := r.Paths(); got[0] != p {
+			t.Fatalf("Read(%q) = %q, want the canonical path %q first", uri, got, p)
+		}
+		if d := a.Decide(r, nil); d.Allow != d.Public {
+			t.Fatalf("Decide(%q, anonymous) = %+v", uri, d)
 		}
 	})
 }
@@ -280,10 +333,14 @@ func BenchmarkDecide(b *testing.B) {
 	id := &verifier.Identity{Subject: "alice", Groups: []string{"staff", "ops"}, Scopes: []string{"api/write"},
 		Claims: map[string]string{"sub": "alice", "custom:tenant": "t1"}}
 	for _, path := range []string{"/admin/reports/2026/q1.pdf", "/users/alice/docs/a.pdf", "/not/matched/at/all.html"} {
+		r, err := authz.Read(path)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.Run(strings.ReplaceAll(path[1:], "/", "_"), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if d := a.Decide(path, id); !d.Allow {
+				if d := a.Decide(r, id); !d.Allow {
 					b.Fatal(d)
 				}
 			}
@@ -294,7 +351,7 @@ func BenchmarkDecide(b *testing.B) {
 // A raw "+" is judged both as itself and as the space S3 reads it as; "%2B"
 // is a plus in both.
 func TestPlusIsJudgedAsS3ReadsIt(t *testing.T) {
-	a, err := authz.New([]config.Rule{
+	a, err := authz.New([]authz.Rule{
 		{Path: "/Board%20Minutes/*", Groups: []string{"board"}},
 		{Path: "/R+D%20Team/*", Groups: []string{"rnd"}},
 		{Path: "/C++/*", Public: true},
@@ -321,21 +378,17 @@ func TestPlusIsJudgedAsS3ReadsIt(t *testing.T) {
 		{"/home/alice+work@example.com/", plus, false}, // S3 serves "alice work@…", not hers
 	}
 	for _, tt := range tests {
-		readings, err := authz.Readings(tt.uri)
-		if err != nil {
-			t.Fatalf("Readings(%q): %v", tt.uri, err)
-		}
-		if d := a.DecideAll(readings, tt.id); d.Allow != tt.allow {
-			t.Errorf("DecideAll(Readings(%q)) = %+v, want allow %v", tt.uri, d, tt.allow)
+		if d := decide(t, a, tt.uri, tt.id); d.Allow != tt.allow {
+			t.Errorf("Decide(Read(%q)) = %+v, want allow %v", tt.uri, d, tt.allow)
 		}
 	}
-	if _, public := a.MatchAll([]string{"/a+b/x", "/a b/x"}); public {
-		t.Error(`MatchAll("/a+b/x" both readings) is public, but S3 serves "/a b/x", which is not`)
+	if d := decide(t, a, "/a+b/x", nil); d.Public {
+		t.Error(`Decide("/a+b/x", anonymous) is public, but S3 serves "/a b/x", which is not`)
 	}
-	if got, err := authz.Readings("/a+b%2Bc"); err != nil || len(got) != 2 || got[0] != "/a+b+c" || got[1] != "/a b+c" {
-		t.Errorf("Readings(/a+b%%2Bc) = %q, %v", got, err)
+	if r, err := authz.Read("/a+b%2Bc"); err != nil || len(r.Paths()) != 2 || r.Paths()[0] != "/a+b+c" || r.Paths()[1] != "/a b+c" {
+		t.Errorf("Read(/a+b%%2Bc) = %q, %v", r.Paths(), err)
 	}
-	if _, err := authz.Readings("/a+/../b"); err == nil {
-		t.Error("Readings accepted a dot segment")
+	if _, err := authz.Read("/a+/../b"); err == nil {
+		t.Error("Read accepted a dot segment")
 	}
 }

@@ -1,6 +1,17 @@
-// Package config reads the suite's one JSON config file: it applies defaults,
-// derives the issuer's endpoints, and validates every field so that a bad file
-// fails the cold start with one message naming the field and the problem.
+// Package config reads the suite's one JSON config file: it decodes it
+// (unknown fields and wrong types are errors), applies defaults, derives the
+// issuer and its endpoints, and checks what only the file knows: which
+// issuer it names, the fields no part of the suite takes as a whole, and the
+// rules across fields.
+//
+// It does not check what the suite's parts are built from (keys, key set,
+// rules, endpoints, scopes, cookie attributes, branding): each part's
+// constructor is the one authority on its own input, and lambdafn.NewParts,
+// which translates this file into the parts, turns their errors into
+// FieldErrors naming the file's field. A file is fully checked once both
+// have run: lambdafn.CheckConfig, what every cold start and make package do.
+// Every failure, from either, is one message "config: <field>: <problem>"
+// that errors.Is ErrInvalid.
 package config
 
 import (
@@ -14,6 +25,15 @@ import (
 	"slices"
 	"strings"
 	"time"
+)
+
+// BearerToken values.
+const (
+	// BearerAccess: an Authorization header must carry an access token.
+	BearerAccess = "access"
+	// BearerInsecureIDToken: an access token, or an ID token for the
+	// client (insecure; for Dex).
+	BearerInsecureIDToken = "insecureIdToken"
 )
 
 // FileName is the config file's name beside the function binary.
@@ -65,7 +85,8 @@ type Config struct {
 	ClockSkew Duration `json:"clockSkew,omitempty"`
 	// SessionLifetime caps the session cookie; default: the ID token's exp.
 	SessionLifetime Duration `json:"sessionLifetime,omitempty"`
-	// RefreshLifetime is how long the refresh cookie lives. Default 30 days.
+	// RefreshLifetime is how long the refresh cookie lives. Default (0):
+	// the session store's, 30 days.
 	RefreshLifetime Duration `json:"refreshLifetime,omitempty"`
 
 	// AuthorizeParams are added to the authorize URL (identity_provider,
@@ -73,8 +94,37 @@ type Config struct {
 	AuthorizeParams map[string]string `json:"authorizeParams,omitempty"`
 
 	// BearerToken is which token an Authorization header must carry:
-	// "access" (default), "id", or "any".
+	// "access" (default), or "insecureIdToken", which also takes an ID token
+	// for the client: insecure (ID tokens are not meant for APIs and travel
+	// in URLs and logs), for providers without access tokens a resource
+	// server can tell apart (Dex). The values "id" and "any" are gone.
 	BearerToken string `json:"bearerToken,omitempty"`
+
+	// Audiences a Bearer access token must name, any one: its aud (RFC
+	// 9068), or for Cognito its client_id. Default: Resource when set, else
+	// ClientID.
+	Audiences []string `json:"audiences,omitempty"`
+	// Resource is the RFC 8707 resource indicator requested at login, at
+	// the authorize and the token endpoint (code exchange and refresh).
+	Resource string `json:"resource,omitempty"`
+	// UntypedAccessTokens accepts access tokens without typ at+jwt (see
+	// verifier.Config.UntypedAccessTokens).
+	UntypedAccessTokens bool `json:"untypedAccessTokens,omitempty"`
+	// Algorithms are the JWS algorithms allowed. Default: RS256.
+	Algorithms []string `json:"algorithms,omitempty"`
+	// GroupsClaim is the claim path groups are read from (package claims).
+	// Default: cognito:groups (Cognito), groups (OIDC).
+	GroupsClaim string `json:"groupsClaim,omitempty"`
+	// Userinfo makes parse-callback fetch, at login and refresh, the
+	// claims the suite reads (groups, rule claims) from the userinfo
+	// endpoint when the ID token lacks them.
+	Userinfo bool `json:"userinfo,omitempty"`
+	// IntrospectionCacheTTL bounds how long an active introspection answer
+	// is reused (never past the token's exp). Default 60s.
+	IntrospectionCacheTTL Duration `json:"introspectionCacheTtl,omitempty"`
+	// IntrospectionInactiveTTL is how long an inactive or refused answer is
+	// reused. Default 5s.
+	IntrospectionInactiveTTL Duration `json:"introspectionInactiveTtl,omitempty"`
 
 	// LogLevel is debug, info (default), warn or error.
 	LogLevel string `json:"logLevel,omitempty"`
@@ -117,6 +167,11 @@ type OIDC struct {
 	// Optional: without them sign-out skips revocation / IdP logout.
 	RevocationEndpoint string `json:"revocationEndpoint,omitempty"`
 	EndSessionEndpoint string `json:"endSessionEndpoint,omitempty"`
+	// IntrospectionEndpoint (RFC 7662), optional: with it a Bearer token
+	// that is not a JWT is checked there.
+	IntrospectionEndpoint string `json:"introspectionEndpoint,omitempty"`
+	// UserinfoEndpoint, optional: needed by Userinfo.
+	UserinfoEndpoint string `json:"userinfoEndpoint,omitempty"`
 	// JWKSURI is where packaging fetches the key set from.
 	JWKSURI string `json:"jwksUri,omitempty"`
 }
@@ -131,6 +186,8 @@ type Endpoints struct {
 	// (client_id + logout_uri instead of id_token_hint).
 	CognitoLogout bool
 	JWKS          string
+	Introspection string // "" when the provider has none
+	Userinfo      string
 }
 
 // Paths are the suite's own paths.
@@ -145,10 +202,11 @@ type Paths struct {
 type Cookies struct {
 	Prefix   string `json:"prefix,omitempty"`   // default "edgeauth"
 	Domain   string `json:"domain,omitempty"`   // default: host-only
-	SameSite string `json:"sameSite,omitempty"` // Lax (default), Strict or None
+	SameSite string `json:"sameSite,omitempty"` // Lax (the default when empty) or None
 }
 
 // KeyPair is one securecookie key pair, base64 (standard or URL alphabet).
+// The session store checks the lengths (session.KeyPair).
 type KeyPair struct {
 	// Hash authenticates: 32 or 64 bytes.
 	Hash Bytes `json:"hash"`
@@ -156,7 +214,7 @@ type KeyPair struct {
 	Block Bytes `json:"block"`
 }
 
-// Rule is one ordered path rule.
+// Rule is one ordered path rule, as authz.Rule (which checks it).
 type Rule struct {
 	// Path is a pattern: a literal path, or a prefix ending in "/*" (which
 	// also matches the bare prefix directory), with "{claim}" segments that
@@ -234,7 +292,7 @@ func Path() (string, error) {
 	return filepath.Join(filepath.Dir(exe), FileName), nil
 }
 
-// Load reads and validates the file at path.
+// Load reads the file at path and parses it (Parse).
 func Load(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -243,8 +301,9 @@ func Load(path string) (*Config, error) {
 	return Parse(b)
 }
 
-// Parse decodes, defaults and validates a config. Unknown fields are errors,
-// so a misspelt option never silently does nothing.
+// Parse decodes, defaults, checks and derives a config. Unknown fields are
+// errors, so a misspelt option never silently does nothing. What the parts
+// are built from is checked by them (lambdafn.CheckConfig runs both).
 func Parse(b []byte) (*Config, error) {
 	if err := preflight(b); err != nil {
 		return nil, err
@@ -273,7 +332,7 @@ func preflight(b []byte) error {
 	if json.Unmarshal(b, &top) != nil {
 		return nil // the full decode reports it
 	}
-	for _, f := range []string{"clockSkew", "sessionLifetime", "refreshLifetime"} {
+	for _, f := range []string{"clockSkew", "sessionLifetime", "refreshLifetime", "introspectionCacheTtl", "introspectionInactiveTtl"} {
 		if raw, ok := top[f]; ok {
 			var d Duration
 			if err := d.UnmarshalJSON(raw); err != nil {
@@ -322,14 +381,10 @@ func (c *Config) applyDefaults() {
 	def(&c.Paths.SignOut, "/signout")
 	def(&c.Paths.AfterSignOut, "/")
 	def(&c.Cookies.Prefix, "edgeauth")
-	def(&c.Cookies.SameSite, "Lax")
-	def(&c.BearerToken, "access")
+	def(&c.BearerToken, BearerAccess)
 	def(&c.LogLevel, "info")
 	if c.ClockSkew == 0 {
 		c.ClockSkew = Duration(30 * time.Second)
-	}
-	if c.RefreshLifetime == 0 {
-		c.RefreshLifetime = Duration(30 * 24 * time.Hour)
 	}
 }
 
@@ -344,17 +399,45 @@ func (c *Config) derive() {
 			Logout:        base + "/logout",
 			CognitoLogout: true,
 			JWKS:          c.Issuer + "/.well-known/jwks.json",
+			Userinfo:      base + "/oauth2/userInfo",
 		}
 		return
 	}
 	c.Issuer = c.OIDC.IssuerURL
 	c.Endpoints = Endpoints{
-		Authorize: c.OIDC.AuthorizationEndpoint,
-		Token:     c.OIDC.TokenEndpoint,
-		Revoke:    c.OIDC.RevocationEndpoint,
-		Logout:    c.OIDC.EndSessionEndpoint,
-		JWKS:      c.OIDC.JWKSURI,
+		Authorize:     c.OIDC.AuthorizationEndpoint,
+		Token:         c.OIDC.TokenEndpoint,
+		Revoke:        c.OIDC.RevocationEndpoint,
+		Logout:        c.OIDC.EndSessionEndpoint,
+		JWKS:          c.OIDC.JWKSURI,
+		Introspection: c.OIDC.IntrospectionEndpoint,
+		Userinfo:      c.OIDC.UserinfoEndpoint,
 	}
+}
+
+// AccessAudiences are the audiences a Bearer access token must name:
+// Audiences, else Resource, else the client id.
+func (c *Config) AccessAudiences() []string {
+	switch {
+	case len(c.Audiences) > 0:
+		return c.Audiences
+	case c.Resource != "":
+		return []string{c.Resource}
+	}
+	return []string{c.ClientID}
+}
+
+// Warnings are what a cold start should log about a config that works but
+// may not do what its author expects.
+func (c *Config) Warnings() []string {
+	var w []string
+	if c.OIDC != nil && slices.Contains(c.Scopes, "offline_access") && !slices.Contains(strings.Fields(c.AuthorizeParams["prompt"]), "consent") {
+		w = append(w, "scopes: offline_access is requested without authorizeParams.prompt \"consent\": a provider that follows OpenID Connect Core §11 strictly (oidc-provider) issues no refresh token then, and sessions end at the ID token's expiry")
+	}
+	if c.BearerToken == BearerInsecureIDToken {
+		w = append(w, "bearerToken: insecureIdToken accepts ID tokens as Bearer credentials; they are not meant for APIs and travel in URLs (id_token_hint) and logs")
+	}
+	return w
 }
 
 // Secure reports whether cookies get Secure and responses HSTS.
@@ -389,21 +472,4 @@ func (c *Config) PublicOrigin(distribution string, hosts ...string) string {
 		}
 	}
 	return c.Scheme + "://"
-}
-
-// RuleClaims lists the rule-referenced claims, so a session keeps only the
-// claims some rule needs and stays small.
-func (c *Config) RuleClaims() []string {
-	var out []string
-	for _, r := range c.Rules {
-		for s := range strings.SplitSeq(r.Path, "/") {
-			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-				name := s[1 : len(s)-1]
-				if !slices.Contains(out, name) {
-					out = append(out, name)
-				}
-			}
-		}
-	}
-	return out
 }

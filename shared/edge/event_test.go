@@ -3,6 +3,7 @@ package edge_test
 import (
 	"encoding/json"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -159,6 +160,31 @@ func TestCookiesMergeEntries(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names, want) || len(names) < 2 {
 		t.Errorf("Cookies() names = %v, want %v", names, want)
+	}
+	// Get reads the first pair of a name, whichever entry holds it.
+	last := all[len(all)-1]
+	wantValue := ""
+	for i := len(all) - 1; i >= 0; i-- {
+		if all[i].Name == last.Name {
+			wantValue = all[i].Value
+		}
+	}
+	if v, ok := all.Get(last.Name); !ok || v != wantValue {
+		t.Errorf("Cookies().Get(%q) = %q, %v; want %q", last.Name, v, ok, wantValue)
+	}
+	if _, ok := all.Get("no-such-cookie"); ok {
+		t.Error("Get found a cookie that is not there")
+	}
+	if got := (&edge.Request{Headers: edge.Headers{}}).Cookies(); got != nil {
+		t.Errorf("Cookies() without a Cookie header = %v, want nil", got)
+	}
+}
+
+func TestSetCookies(t *testing.T) {
+	r := edge.NewResponse(200, false).SetCookies(&http.Cookie{Name: "a", Value: "1"}, &http.Cookie{Name: "b", Value: "2", Path: "/x"})
+	r.SetCookies()
+	if got := r.Headers.Values("set-cookie"); !reflect.DeepEqual(got, []string{"a=1", "b=2; Path=/x"}) {
+		t.Errorf("Set-Cookie = %q", got)
 	}
 }
 

@@ -47,8 +47,9 @@ type Cookie struct {
 // ParseCookieHeader splits a Cookie header value into its pairs, in order.
 // It is lenient, as browsers are: a pair without "=" or with an invalid name
 // is skipped, never an error, and surrounding quotes are kept in the value.
-func ParseCookieHeader(line string) []Cookie {
-	var out []Cookie
+func ParseCookieHeader(line string) []Cookie { return appendCookies(nil, line) }
+
+func appendCookies(out []Cookie, line string) []Cookie {
 	for part := range strings.SplitSeq(line, ";") {
 		part = strings.TrimSpace(part)
 		name, value, ok := strings.Cut(part, "=")
@@ -77,23 +78,35 @@ func validCookieName(s string) bool {
 	return true
 }
 
-// Cookies returns the pairs of every Cookie header entry, merged in order;
-// CloudFront may deliver the header as several entries.
-func (r *Request) Cookies() []Cookie {
-	var out []Cookie
-	for _, h := range r.Headers["cookie"] {
-		out = append(out, ParseCookieHeader(h.Value)...)
+// Cookies are a request's cookie pairs, in the order the browser sent
+// them. A handler parses them once ([Request.Cookies]) and hands the value
+// to every reader of the request.
+type Cookies []Cookie
+
+// Cookies parses every Cookie header entry and merges the pairs in order;
+// CloudFront may deliver the header as several entries. It parses anew on
+// each call: call it once per request.
+func (r *Request) Cookies() Cookies {
+	entries := r.Headers["cookie"]
+	if len(entries) == 0 {
+		return nil
+	}
+	n := 0
+	for _, h := range entries {
+		n += strings.Count(h.Value, ";") + 1
+	}
+	out := make(Cookies, 0, n)
+	for _, h := range entries {
+		out = appendCookies(out, h.Value)
 	}
 	return out
 }
 
-// Cookie returns the value of the first cookie with the given name.
-func (r *Request) Cookie(name string) (string, bool) {
-	for _, h := range r.Headers["cookie"] {
-		for _, c := range ParseCookieHeader(h.Value) {
-			if c.Name == name {
-				return c.Value, true
-			}
+// Get returns the value of the first cookie with the given name.
+func (cs Cookies) Get(name string) (string, bool) {
+	for _, c := range cs {
+		if c.Name == name {
+			return c.Value, true
 		}
 	}
 	return "", false

@@ -59,3 +59,11 @@ func (r *Response) SetCookie(c *http.Cookie) *Response {
 	r.Headers.Add("Set-Cookie", c.String())
 	return r
 }
+
+// SetCookies adds one Set-Cookie entry per cookie, in order.
+func (r *Response) SetCookies(cs ...*http.Cookie) *Response {
+	for _, c := range cs {
+		r.SetCookie(c)
+	}
+	return r
+}

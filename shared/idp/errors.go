@@ -24,7 +24,7 @@ func classify(op string, err error) error {
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		return statusError(op, status, sanitizeCode(re.ErrorCode))
+		return statusError(op, status, SafeErrorCode(re.ErrorCode))
 	}
 	return transportError(op, err)
 }
@@ -81,13 +81,15 @@ func errorCode(body []byte) string {
 		return ""
 	}
 	s, _ := e.Error.(string)
-	return sanitizeCode(s)
+	return SafeErrorCode(s)
 }
 
-// sanitizeCode returns code when it is a plausible RFC 6749 error code
+// SafeErrorCode returns code when it is a plausible RFC 6749 error code
 // (printable ASCII without '"' or '\\', at most 64 bytes), else "invalid",
-// so an IdP cannot smuggle arbitrary text (or a token) into our logs.
-func sanitizeCode(code string) string {
+// so an IdP, or whoever forges its redirect, cannot smuggle arbitrary text
+// (or a token) into a log line. Every OAuth error code the suite logs goes
+// through it.
+func SafeErrorCode(code string) string {
 	if len(code) > maxErrorCode {
 		return "invalid"
 	}

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/idp"
 )
 
@@ -15,7 +14,7 @@ import (
 func ExampleProvider_AuthorizeURL() {
 	p, err := idp.New(idp.Config{
 		ClientID: "my-app-client",
-		Endpoints: config.Endpoints{
+		Endpoints: idp.Endpoints{
 			Authorize: "https://auth.example.com/oauth2/authorize",
 			Token:     "https://auth.example.com/oauth2/token",
 		},

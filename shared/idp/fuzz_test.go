@@ -9,8 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-
-	"github.com/edgeauth/edgeauth/shared/config"
 )
 
 func FuzzErrorCode(f *testing.F) {
@@ -29,7 +27,7 @@ func FuzzErrorCode(f *testing.F) {
 		if len(code) > maxErrorCode {
 			t.Fatalf("errorCode = %q: longer than %d", code, maxErrorCode)
 		}
-		if sanitizeCode(code) != code {
+		if SafeErrorCode(code) != code {
 			t.Fatalf("errorCode = %q: not sanitized", code)
 		}
 	})
@@ -101,6 +99,6 @@ func FuzzExchangeResponse(f *testing.F) {
 	})
 }
 
-func configEndpoints(tokenURL string) config.Endpoints {
-	return config.Endpoints{Authorize: "https://idp.example/authorize", Token: tokenURL}
+func configEndpoints(tokenURL string) Endpoints {
+	return Endpoints{Authorize: "https://idp.example/authorize", Token: tokenURL}
 }

@@ -1,12 +1,20 @@
 // Package idp talks to the identity provider (the Cognito hosted UI or any
-// OpenID Connect provider) through golang.org/x/oauth2: it builds the
-// authorize URL with PKCE (S256) and a nonce, exchanges a code, refreshes,
-// revokes a refresh token (RFC 7009) and builds the logout URL.
+// OpenID Connect provider): through golang.org/x/oauth2 it builds the
+// authorize URL with PKCE (S256) and a nonce and exchanges a code; with
+// requests of its own it refreshes (x/oauth2's TokenSource cannot send the
+// RFC 8707 resource parameter on a refresh), revokes a refresh token (RFC
+// 7009), introspects an access token (RFC 7662) and reads userinfo; and it
+// builds the logout URL.
 //
 // It verifies nothing: the tokens it returns are raw strings for the verifier
 // package, and the caller compares the ID token's nonce. Errors are classified
 // by the sentinels below and carry the OAuth error code and HTTP status, never
 // a token, code, verifier, secret or response body, so they are safe to log.
+//
+// New is the one check of a Config (client id, endpoints, scopes, extra
+// authorize parameters): a bad one is a *ConfigError naming the field. The
+// package takes its own Endpoints and knows nothing of the suite's config
+// file.
 package idp
 
 import (
@@ -21,10 +29,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/oauth2"
-
-	"github.com/edgeauth/edgeauth/shared/config"
 )
 
 // Sentinel errors; classify with errors.Is.
@@ -54,6 +61,39 @@ const (
 	maxRevokeTimeout = 2 * time.Second
 )
 
+// ConfigError is the error New returns for a Config it refuses. Field names
+// the Config field at fault in lower camel case, with the element when one
+// is at fault ("endpoints.token", "scopes[2]", "extraParams.state"); Problem
+// says what is wrong. A caller that fills Config from a file maps Field onto
+// the file's own names.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "idp: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// Endpoints are the IdP's URLs: absolute http(s) URLs without a fragment.
+// A query is kept (some IdPs name a tenant there); the suite's parameters
+// are added to it.
+type Endpoints struct {
+	Authorize string // required
+	Token     string // required
+	Revoke    string // RFC 7009 revocation; "" when the provider has none
+	Logout    string // RP-initiated logout; "" when the provider has none
+	// Introspection is RFC 7662 token introspection; "" when unused.
+	Introspection string
+	// Userinfo is OpenID Connect's userinfo endpoint; "" when unused.
+	Userinfo string
+	// CognitoLogout is true for Cognito's non-standard /logout
+	// (client_id + logout_uri instead of id_token_hint).
+	CognitoLogout bool
+}
+
 // Config describes one IdP client.
 type Config struct {
 	// ClientID is the app client id. Required.
@@ -64,13 +104,19 @@ type Config struct {
 	// provider accept.
 	ClientSecret string
 	// Endpoints are the IdP's URLs; Authorize and Token are required.
-	Endpoints config.Endpoints
-	// Scopes requested at login; must include "openid", since Exchange
-	// requires an ID token.
+	Endpoints Endpoints
+	// Scopes requested at login: RFC 6749 scope tokens, "openid" among
+	// them, since Exchange requires an ID token.
 	Scopes []string
 	// ExtraParams are added to the authorize URL (identity_provider,
-	// prompt, login_hint…). They cannot override the suite's parameters.
+	// prompt, login_hint…). They cannot name the suite's own parameters
+	// (response_type, client_id, redirect_uri, scope, state, nonce, the
+	// PKCE challenge, and resource).
 	ExtraParams map[string]string
+	// Resource is an RFC 8707 resource indicator (an absolute URI without a
+	// fragment) sent to the authorize endpoint and with every code exchange
+	// and refresh, so that the access token is issued for that API.
+	Resource string
 	// HTTPClient makes every IdP call. Nil means a client with Go's default
 	// transport.
 	HTTPClient *http.Client
@@ -87,12 +133,14 @@ type Provider struct {
 	oauth      *oauth2.Config
 	clientID   string
 	secret     string
-	endpoints  config.Endpoints
+	endpoints  Endpoints
 	scope      string
 	extra      map[string]string
+	resource   string
 	client     *http.Client
 	timeout    time.Duration
 	revokeWait time.Duration
+	checkWait  time.Duration // introspection and userinfo
 	now        func() time.Time
 }
 
@@ -112,39 +160,55 @@ type Tokens struct {
 	Expiry time.Time
 }
 
-// New validates cfg and builds a Provider. Every problem is reported here, so
+// New validates cfg and builds a Provider. It checks everything it is
+// given, once, and reports a problem as a *ConfigError naming the field, so
 // a bad config fails the cold start rather than the first login.
 func New(cfg Config) (*Provider, error) {
-	if cfg.ClientID == "" {
-		return nil, errors.New("idp: client id is required")
+	switch {
+	case cfg.ClientID == "":
+		return nil, bad("clientId", "is required")
+	case strings.ContainsFunc(cfg.ClientID, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+		return nil, bad("clientId", "must not contain white space")
 	}
-	if err := checkURL("authorize endpoint", cfg.Endpoints.Authorize, true); err != nil {
-		return nil, err
-	}
-	if err := checkURL("token endpoint", cfg.Endpoints.Token, true); err != nil {
-		return nil, err
-	}
-	if err := checkURL("revocation endpoint", cfg.Endpoints.Revoke, false); err != nil {
-		return nil, err
-	}
-	if err := checkURL("logout endpoint", cfg.Endpoints.Logout, false); err != nil {
-		return nil, err
-	}
-	if !slices.Contains(cfg.Scopes, "openid") {
-		return nil, errors.New(`idp: scopes must include "openid"`)
-	}
-	for _, s := range cfg.Scopes {
-		if s == "" || strings.ContainsAny(s, " \t\r\n") {
-			return nil, fmt.Errorf("idp: scope %q must be one word", s)
+	for _, e := range []struct {
+		field, url string
+		required   bool
+	}{
+		{"endpoints.authorize", cfg.Endpoints.Authorize, true},
+		{"endpoints.token", cfg.Endpoints.Token, true},
+		{"endpoints.revoke", cfg.Endpoints.Revoke, false},
+		{"endpoints.logout", cfg.Endpoints.Logout, false},
+		{"endpoints.introspection", cfg.Endpoints.Introspection, false},
+		{"endpoints.userinfo", cfg.Endpoints.Userinfo, false},
+	} {
+		if err := checkURL(e.field, e.url, e.required); err != nil {
+			return nil, err
 		}
 	}
-	for k := range cfg.ExtraParams {
-		if k == "" || config.ReservedAuthorizeParam(k) {
-			return nil, fmt.Errorf("idp: extra authorize parameter %q is set by the suite", k)
+	if !slices.Contains(cfg.Scopes, "openid") {
+		return nil, bad("scopes", `must include "openid"`)
+	}
+	for i, s := range cfg.Scopes {
+		if !scopeToken(s) {
+			return nil, bad(fmt.Sprintf("scopes[%d]", i), "must be one word (an RFC 6749 scope token: no spaces, quotes or backslashes), got %q", s)
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(cfg.ExtraParams)) {
+		switch {
+		case k == "":
+			return nil, bad("extraParams", "an extra authorize parameter needs a name")
+		case reserved(k):
+			return nil, bad("extraParams."+k, "%q is set by the suite and cannot be overridden", k)
+		}
+	}
+	if cfg.Resource != "" {
+		// RFC 8707 §2: an absolute URI without a fragment.
+		if u, err := url.Parse(cfg.Resource); err != nil || !u.IsAbs() || u.Fragment != "" || strings.Contains(cfg.Resource, "#") {
+			return nil, bad("resource", "must be an absolute URI without a fragment (RFC 8707), got %q", cfg.Resource)
 		}
 	}
 	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("idp: timeout %v is negative", cfg.Timeout)
+		return nil, bad("timeout", "must not be negative, got %v", cfg.Timeout)
 	}
 
 	p := &Provider{
@@ -153,6 +217,7 @@ func New(cfg Config) (*Provider, error) {
 		endpoints: cfg.Endpoints,
 		scope:     strings.Join(cfg.Scopes, " "),
 		extra:     maps.Clone(cfg.ExtraParams),
+		resource:  cfg.Resource,
 		client:    cfg.HTTPClient,
 		timeout:   cfg.Timeout,
 		now:       cfg.Now,
@@ -164,6 +229,7 @@ func New(cfg Config) (*Provider, error) {
 		p.timeout = DefaultTimeout
 	}
 	p.revokeWait = min(p.timeout, maxRevokeTimeout)
+	p.checkWait = min(p.timeout, maxCheckTimeout)
 	if p.now == nil {
 		p.now = time.Now
 	}
@@ -187,34 +253,45 @@ func New(cfg Config) (*Provider, error) {
 	return p, nil
 }
 
-// FromConfig builds a Provider from the suite's config with the default
-// timeout. client may be nil (see Config.HTTPClient).
-func FromConfig(c *config.Config, client *http.Client) (*Provider, error) {
-	if c == nil {
-		return nil, errors.New("idp: nil config")
-	}
-	return New(Config{
-		ClientID:     c.ClientID,
-		ClientSecret: c.ClientSecret,
-		Endpoints:    c.Endpoints,
-		Scopes:       c.Scopes,
-		ExtraParams:  c.AuthorizeParams,
-		HTTPClient:   client,
-	})
-}
-
-func checkURL(what, raw string, required bool) error {
+// checkURL is the one rule for an endpoint: an absolute http(s) URL with a
+// host, no user info and no fragment. A query is allowed: some IdPs name a
+// tenant there, and the suite adds its parameters to it.
+func checkURL(field, raw string, required bool) error {
 	if raw == "" {
 		if required {
-			return fmt.Errorf("idp: %s is required", what)
+			return bad(field, "is required")
 		}
 		return nil
 	}
 	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
-		return fmt.Errorf("idp: %s must be an absolute http(s) URL without a fragment, got %q", what, raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(raw, "#") {
+		return bad(field, "must be an absolute http(s) URL without a fragment, got %q", raw)
 	}
 	return nil
+}
+
+// reserved reports an authorize parameter the suite sets itself.
+func reserved(name string) bool {
+	switch name {
+	case "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
+		"code_challenge", "code_challenge_method", "resource":
+		return true
+	}
+	return false
+}
+
+// scopeToken reports an RFC 6749 §3.3 scope-token: one or more of %x21,
+// %x23-5B, %x5D-7E.
+func scopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // NewVerifier returns a fresh PKCE code verifier: 32 random bytes in
@@ -230,17 +307,16 @@ func NewNonce() string {
 
 // AuthorizeURL returns the IdP's authorize URL for one login attempt:
 // response_type=code, client_id, redirect_uri, scope, state, nonce and the
-// S256 code_challenge derived from verifier, plus the configured extra
-// parameters. The caller keeps state, nonce and verifier (in the login-state
+// S256 code_challenge derived from verifier, resource when configured, plus
+// the configured extra parameters. The caller keeps state, nonce and verifier (in the login-state
 // cookie); none is checked here beyond being passed along.
 func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) string {
 	opts := make([]oauth2.AuthCodeOption, 0, len(p.extra)+7)
 	for k, v := range p.extra {
-		if !config.ReservedAuthorizeParam(k) {
-			opts = append(opts, oauth2.SetAuthURLParam(k, v))
-		}
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
-	// The suite's own parameters go last, so nothing above can replace them.
+	// New refuses extra parameters named like the suite's; these go last
+	// all the same, so nothing above could replace them.
 	opts = append(opts,
 		oauth2.SetAuthURLParam("response_type", "code"),
 		oauth2.SetAuthURLParam("client_id", p.clientID),
@@ -250,12 +326,15 @@ func (p *Provider) AuthorizeURL(redirectURI, state, nonce, verifier string) stri
 		oauth2.SetAuthURLParam("nonce", nonce),
 		oauth2.S256ChallengeOption(verifier),
 	)
+	if p.resource != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("resource", p.resource))
+	}
 	return p.oauth.AuthCodeURL(state, opts...)
 }
 
 // Exchange trades an authorization code for tokens (grant_type
-// authorization_code, with the PKCE code_verifier and the redirect_uri used
-// in the authorize request). The response must carry an id_token, or the
+// authorization_code, with the PKCE code_verifier, the redirect_uri used
+// in the authorize request, and resource when configured). The response must carry an id_token, or the
 // error is ErrUnavailable. The tokens are not verified here, and the ID
 // token's nonce is the caller's to check.
 func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI string) (*Tokens, error) {
@@ -268,10 +347,13 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI str
 	}
 	ctx, cancel := context.WithTimeout(p.clientContext(ctx), p.timeout)
 	defer cancel()
-	tok, err := p.oauth.Exchange(ctx, code,
-		oauth2.VerifierOption(verifier),
-		oauth2.SetAuthURLParam("redirect_uri", redirectURI),
-	)
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier), oauth2.SetAuthURLParam("redirect_uri", redirectURI)}
+	if p.resource != "" {
+		// RFC 8707 §2.2: without it oidc-provider issues the access token
+		// for userinfo, not for the API.
+		opts = append(opts, oauth2.SetAuthURLParam("resource", p.resource))
+	}
+	tok, err := p.oauth.Exchange(ctx, code, opts...)
 	if err != nil {
 		return nil, classify("exchange code", err)
 	}
@@ -283,8 +365,10 @@ func (p *Provider) Exchange(ctx context.Context, code, verifier, redirectURI str
 }
 
 // Refresh trades a refresh token for fresh tokens (grant_type
-// refresh_token). Tokens.RefreshToken is "" unless the IdP rotated the
-// refresh token, in which case the caller must store the new one.
+// refresh_token, and resource when configured). Tokens.RefreshToken is ""
+// unless the IdP rotated the refresh token, in which case the caller must
+// store the new one. It authenticates as Exchange does and classifies
+// failures the same way.
 //
 // An OIDC provider may answer a refresh without an id_token (OIDC Core
 // §12.2; Cognito always sends one). Then Tokens.IDToken is "" and the caller
@@ -294,15 +378,16 @@ func (p *Provider) Refresh(ctx context.Context, refreshToken string) (*Tokens, e
 	if refreshToken == "" {
 		return nil, fmt.Errorf("refresh: empty refresh token: %w", ErrInvalidGrant)
 	}
-	ctx, cancel := context.WithTimeout(p.clientContext(ctx), p.timeout)
+	ctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	// An empty access token makes the source refresh at once.
-	tok, err := p.oauth.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken}).Token()
-	if err != nil {
-		return nil, classify("refresh", err)
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {refreshToken}}
+	if p.resource != "" {
+		form.Set("resource", p.resource)
 	}
-	t := p.tokens(tok)
-	// x/oauth2 copies the old refresh token in when the response has none.
+	t, err := p.tokenRequest(ctx, "refresh", form)
+	if err != nil {
+		return nil, err
+	}
 	if t.RefreshToken == refreshToken {
 		t.RefreshToken = ""
 	}

@@ -3,6 +3,7 @@ package lambdafn_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,27 @@ func TestNewParts(t *testing.T) {
 	p, err := lambdafn.NewParts(lambdafn.Deps{Config: suitetest.Config(t, "cognito.json", nil)}.WithDefaults())
 	if err != nil || p.Verifier == nil || p.Sessions == nil || p.IdP == nil || p.Pages == nil {
 		t.Fatalf("NewParts = %+v, %v", p, err)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	long := strings.Repeat("a", lambdafn.MaxExcerpt)
+	for _, tt := range []struct{ in, want string }{
+		{"/docs/a", "/docs/a"},
+		{`/a"b\c`, `/a"b\c`},
+		{"/a\nb", `/a\nb`},
+		{"/a\x00\x1b[31m", `/a\x00\x1b[31m`},
+		{"/caf\u00e9", `/caf\u00e9`},
+		{"/\xff\xfe", `/\xff\xfe`},
+		{"/\"\n", `/\"\n`},
+		{long, long},
+		{long + "b", long + "…"},
+		// A rune that would straddle the cut is left out whole.
+		{long[:lambdafn.MaxExcerpt-1] + "é", long[:lambdafn.MaxExcerpt-1] + "…"},
+		{long + "\n", long + "…"},
+	} {
+		if got := lambdafn.Excerpt(tt.in); got != tt.want {
+			t.Errorf("Excerpt(%.40q) = %.60q, want %.60q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"html"
 	"html/template"
 	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
 	"unicode/utf8"
 
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/session"
 	"github.com/edgeauth/edgeauth/templates"
@@ -70,8 +72,61 @@ type view struct {
 	Brand      brand
 }
 
-// brand is the config's page branding, as the templates use it. Accent is
-// trusted CSS because config validation admits only #rgb and #rrggbb.
+// Branding brands every page; every field is optional, and the pages stay
+// self-contained (no outside assets: their CSP allows none).
+type Branding struct {
+	// SiteName is shown above each page's heading and in its title: at most
+	// 80 characters, no control characters.
+	SiteName string
+	// AccentColor colours the site name and the page's button: #rgb or
+	// #rrggbb.
+	AccentColor string
+	// SupportURL is linked from each page's footer: an https URL or a
+	// mailto: address, at most 300 characters.
+	SupportURL string
+}
+
+// ConfigError is the error New returns for a Branding it refuses. Field
+// names the field in lower camel case ("accentColor"); Problem says what is
+// wrong.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "page: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+var colorRE = regexp.MustCompile(`^#([0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})$`)
+
+// check is the one check of a Branding: the accent colour becomes trusted
+// CSS, and the support link a href, so both are held to narrow forms.
+func (b Branding) check() error {
+	if len(b.SiteName) > 80 || strings.ContainsFunc(b.SiteName, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return bad("siteName", "must be at most 80 characters without control characters")
+	}
+	if b.AccentColor != "" && !colorRE.MatchString(b.AccentColor) {
+		return bad("accentColor", "must be a colour such as #0b5fff, got %q", b.AccentColor)
+	}
+	if b.SupportURL != "" {
+		u, err := url.Parse(b.SupportURL)
+		switch {
+		case err != nil || len(b.SupportURL) > 300:
+			return bad("supportUrl", "must be an https URL or a mailto: address of at most 300 characters")
+		case u.Scheme == "https" && u.Host != "" && u.User == nil:
+		case u.Scheme == "mailto" && u.Opaque != "" && strings.Contains(u.Opaque, "@"):
+		default:
+			return bad("supportUrl", "must be an https URL or a mailto: address, got %q", b.SupportURL)
+		}
+	}
+	return nil
+}
+
+// brand is the branding as the templates use it. Accent is trusted CSS
+// because New admits only #rgb and #rrggbb.
 type brand struct {
 	SiteName   string
 	Accent     template.CSS
@@ -91,10 +146,13 @@ type Renderer struct {
 	tmpl   map[Kind]*template.Template
 }
 
-// New parses the templates (once, at cold start). secure adds HSTS to every
-// response; leave it off for plain-HTTP local runs. b brands every page (the
-// zero value: none); it must have passed config validation.
-func New(secure bool, b config.Pages) (*Renderer, error) {
+// New checks b and parses the templates (once, at cold start). secure adds
+// HSTS to every response; leave it off for plain-HTTP local runs. b brands
+// every page (the zero value: none); a problem with it is a *ConfigError.
+func New(secure bool, b Branding) (*Renderer, error) {
+	if err := b.check(); err != nil {
+		return nil, err
+	}
 	r := &Renderer{secure: secure, tmpl: map[Kind]*template.Template{}}
 	r.brand = brand{SiteName: b.SiteName, Accent: template.CSS(b.AccentColor), SupportURL: b.SupportURL}
 	for k, name := range files {

@@ -1,6 +1,7 @@
 package page
 
 import (
+	"errors"
 	"flag"
 	"html/template"
 	"os"
@@ -8,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -16,7 +16,7 @@ var update = flag.Bool("update", false, "update goldens instead of checking agai
 
 func newRenderer(t *testing.T, secure bool) *Renderer {
 	t.Helper()
-	r, err := New(secure, config.Pages{})
+	r, err := New(secure, Branding{})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -181,7 +181,7 @@ func TestTruncate(t *testing.T) {
 }
 
 func TestBranding(t *testing.T) {
-	r, err := New(true, config.Pages{SiteName: "Docs <Example>", AccentColor: "#0b5fff", SupportURL: "mailto:help@example.com"})
+	r, err := New(true, Branding{SiteName: "Docs <Example>", AccentColor: "#0b5fff", SupportURL: "mailto:help@example.com"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,11 +205,36 @@ func TestBranding(t *testing.T) {
 		t.Errorf("no support link without a request id:\n%s", body)
 	}
 	// An https link is kept as is.
-	r, err = New(true, config.Pages{SupportURL: "https://help.example.com/a?b=1&c=2"})
+	r, err = New(true, Branding{SupportURL: "https://help.example.com/a?b=1&c=2"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if body := r.Response(400, Page{}).Body; !strings.Contains(body, `<a href="https://help.example.com/a?b=1&amp;c=2">Contact support</a>`) {
 		t.Errorf("https support link:\n%s", body)
+	}
+}
+
+// New is the one check of a Branding: the colour becomes trusted CSS and the
+// link a href, so anything else is refused with the field named.
+func TestBrandingRefused(t *testing.T) {
+	for _, tt := range []struct {
+		b     Branding
+		field string
+		want  string
+	}{
+		{Branding{AccentColor: "red;background:url(//x)"}, "accentColor", "must be a colour"},
+		{Branding{AccentColor: "#12345"}, "accentColor", "must be a colour"},
+		{Branding{SupportURL: "javascript:alert(1)"}, "supportUrl", "must be an https URL"},
+		{Branding{SupportURL: "http://help.example.com"}, "supportUrl", "must be an https URL"},
+		{Branding{SupportURL: "mailto:"}, "supportUrl", "mailto: address"},
+		{Branding{SupportURL: "https://" + strings.Repeat("a", 300)}, "supportUrl", "at most 300 characters"},
+		{Branding{SiteName: "a\nb"}, "siteName", "without control characters"},
+		{Branding{SiteName: strings.Repeat("a", 81)}, "siteName", "at most 80 characters"},
+	} {
+		_, err := New(true, tt.b)
+		ce, ok := errors.AsType[*ConfigError](err)
+		if !ok || ce.Field != tt.field || !strings.Contains(ce.Problem, tt.want) {
+			t.Errorf("New(%+v) = %v; want a ConfigError for %s saying %q", tt.b, err, tt.field, tt.want)
+		}
 	}
 }

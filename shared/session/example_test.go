@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/session"
 	"github.com/edgeauth/edgeauth/shared/verifier"
@@ -17,7 +16,7 @@ func ExampleStore_EncodeSession() {
 	store, err := session.New(session.Config{
 		Prefix:        "edgeauth",
 		Secure:        true,
-		Keys:          []config.KeyPair{{Hash: bytes.Repeat([]byte{1}, 32), Block: bytes.Repeat([]byte{2}, 32)}},
+		Keys:          []session.KeyPair{{Hash: bytes.Repeat([]byte{1}, 32), Block: bytes.Repeat([]byte{2}, 32)}},
 		RefreshPath:   "/refreshauth",
 		SignOutPath:   "/signout",
 		ParseAuthPath: "/parseauth",
@@ -43,7 +42,7 @@ func ExampleStore_EncodeSession() {
 	// check-auth, on the browser's next request:
 	req := &edge.Request{URI: "/docs", Headers: edge.Headers{}}
 	req.Headers.Set("Cookie", cookie.Name+"="+cookie.Value)
-	sess, err := store.Session(req)
+	sess, err := store.Session(req.Cookies())
 	fmt.Println(sess.Identity.Subject, sess.Identity.InGroup("staff"), err)
 	// Output:
 	// true

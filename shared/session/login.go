@@ -48,7 +48,7 @@ const attemptIDLen = 22
 // The login state is never compressed: ReturnTo is chosen by whoever links
 // to the site, and mixing it with the secrets under compression could leak
 // them through the cookie's length.
-func (s *Store) NewLogin(req *edge.Request, ls LoginState) (string, []*http.Cookie, error) {
+func (s *Store) NewLogin(cs edge.Cookies, ls LoginState) (string, []*http.Cookie, error) {
 	if ls.Nonce == "" || ls.Verifier == "" {
 		return "", nil, errors.New("session: new login: nonce and verifier are required")
 	}
@@ -67,7 +67,7 @@ func (s *Store) NewLogin(req *edge.Request, ls LoginState) (string, []*http.Cook
 	name := s.LoginName(id)
 	w := loginWire{Nonce: ls.Nonce, Verifier: ls.Verifier, ReturnTo: ret, Created: ls.Created.Unix()}
 	mk := func(v string) *http.Cookie {
-		return s.cookie(name, v, s.cfg.ParseAuthPath, s.cfg.LoginStateTTL, s.loginSameSite)
+		return s.cookie(name, v, s.cfg.ParseAuthPath, s.cfg.LoginStateTTL, s.sameSite)
 	}
 	c, err := s.encodeValue(s.encrypted, name, w, false, mk)
 	// A return path near MaxReturnPath leaves no room for the secrets:
@@ -83,7 +83,7 @@ func (s *Store) NewLogin(req *edge.Request, ls LoginState) (string, []*http.Cook
 	if err != nil {
 		return "", nil, err
 	}
-	pending := append(s.Attempts(req), Attempt{ID: id, Created: time.Unix(w.Created, 0).UTC()})
+	pending := append(s.Attempts(cs), Attempt{ID: id, Created: time.Unix(w.Created, 0).UTC()})
 	out := []*http.Cookie{c}
 	if extra := len(pending) - s.cfg.MaxAttempts; extra > 0 {
 		for _, a := range pending[:extra] {
@@ -112,9 +112,9 @@ type attemptsWire [][2]any
 // signed cookie at Path=/ (<prefix>-attempts) that only bounds how many
 // login cookies a browser keeps; a missing, tampered or malformed one reads
 // as empty and never blocks a login.
-func (s *Store) Attempts(req *edge.Request) []Attempt {
+func (s *Store) Attempts(cs edge.Cookies) []Attempt {
 	ttl := s.cfg.LoginStateTTL
-	w, err := decodeCookie(s, req, s.signed, s.attemptsName, func(*attemptsWire, time.Time) error { return nil })
+	w, err := decodeCookie(s, cs, s.signed, s.attemptsName, func(*attemptsWire, time.Time) error { return nil })
 	if err != nil {
 		return nil
 	}
@@ -141,11 +141,11 @@ func (s *Store) Attempts(req *edge.Request) []Attempt {
 // FinishLogin returns the attempts index without attemptID: what a callback
 // sends once the attempt is over, whatever its outcome. An index left empty
 // is expired.
-func (s *Store) FinishLogin(req *edge.Request, attemptID string) *http.Cookie {
-	pending := slices.DeleteFunc(s.Attempts(req), func(a Attempt) bool { return a.ID == attemptID })
+func (s *Store) FinishLogin(cs edge.Cookies, attemptID string) *http.Cookie {
+	pending := slices.DeleteFunc(s.Attempts(cs), func(a Attempt) bool { return a.ID == attemptID })
 	c, err := s.attemptsCookie(pending)
 	if err != nil {
-		return s.expired(s.attemptsName, "/", s.loginSameSite)
+		return s.expired(s.attemptsName, "/", s.sameSite)
 	}
 	return c
 }
@@ -154,7 +154,7 @@ func (s *Store) FinishLogin(req *edge.Request, attemptID string) *http.Cookie {
 // It lives as long as its newest attempt.
 func (s *Store) attemptsCookie(pending []Attempt) (*http.Cookie, error) {
 	if len(pending) == 0 {
-		return s.expired(s.attemptsName, "/", s.loginSameSite), nil
+		return s.expired(s.attemptsName, "/", s.sameSite), nil
 	}
 	w := make(attemptsWire, len(pending))
 	newest := pending[0].Created
@@ -166,7 +166,7 @@ func (s *Store) attemptsCookie(pending []Attempt) (*http.Cookie, error) {
 	}
 	ttl := newest.Add(s.cfg.LoginStateTTL).Sub(s.cfg.Now())
 	return s.encodeValue(s.signed, s.attemptsName, w, false, func(v string) *http.Cookie {
-		return s.cookie(s.attemptsName, v, "/", ttl, s.loginSameSite)
+		return s.cookie(s.attemptsName, v, "/", ttl, s.sameSite)
 	})
 }
 
@@ -176,12 +176,12 @@ func (s *Store) attemptsCookie(pending []Attempt) (*http.Cookie, error) {
 // cookie for it (unknown or already finished attempt), ErrInvalid when the
 // cookie fails to decrypt or decode, ErrExpired after LoginStateTTL.
 // Login does not compare the nonce; the caller does, with the ID token's.
-func (s *Store) Login(req *edge.Request, attemptID string) (LoginState, error) {
+func (s *Store) Login(cs edge.Cookies, attemptID string) (LoginState, error) {
 	if err := validAttemptID(attemptID); err != nil {
 		return LoginState{}, err
 	}
 	ttl := s.cfg.LoginStateTTL
-	w, err := decodeCookie(s, req, s.encrypted, s.LoginName(attemptID), func(w *loginWire, now time.Time) error {
+	w, err := decodeCookie(s, cs, s.encrypted, s.LoginName(attemptID), func(w *loginWire, now time.Time) error {
 		if w.Nonce == "" || w.Verifier == "" || w.Created <= 0 {
 			return fmt.Errorf("%w: login state incomplete", ErrInvalid)
 		}
@@ -219,16 +219,16 @@ func validAttemptID(id string) error {
 // ExpireLogin returns a cookie that deletes the login-state cookie of
 // attemptID, which should be one Login accepted.
 func (s *Store) ExpireLogin(attemptID string) *http.Cookie {
-	return s.expired(s.LoginName(attemptID), s.cfg.ParseAuthPath, s.loginSameSite)
+	return s.expired(s.LoginName(attemptID), s.cfg.ParseAuthPath, s.sameSite)
 }
 
 // ExpireAll returns cookies that delete the session cookie, both refresh
-// cookies, the attempts index, and every login-state cookie that req
+// cookies, the attempts index, and every login-state cookie that cs
 // carries or the index lists (sign-out sees no login cookie itself: they
 // live under ParseAuthPath): what sign-out sends.
-func (s *Store) ExpireAll(req *edge.Request) []*http.Cookie {
+func (s *Store) ExpireAll(cs edge.Cookies) []*http.Cookie {
 	out := append([]*http.Cookie{s.ExpireSession()}, s.ExpireRefresh()...)
-	out = append(out, s.expired(s.attemptsName, "/", s.loginSameSite))
+	out = append(out, s.expired(s.attemptsName, "/", s.sameSite))
 	seen := map[string]bool{}
 	expire := func(id string) {
 		if !seen[id] && validAttemptID(id) == nil {
@@ -236,12 +236,12 @@ func (s *Store) ExpireAll(req *edge.Request) []*http.Cookie {
 			out = append(out, s.ExpireLogin(id))
 		}
 	}
-	for _, c := range req.Cookies() {
+	for _, c := range cs {
 		if id, ok := strings.CutPrefix(c.Name, s.loginPrefix); ok {
 			expire(id)
 		}
 	}
-	for _, a := range s.Attempts(req) {
+	for _, a := range s.Attempts(cs) {
 		expire(a.ID)
 	}
 	return out

@@ -61,8 +61,8 @@ func (s *Store) EncodeRefresh(r Refresh) ([]*http.Cookie, error) {
 // Refresh reads the refresh cookie (sent only to /refreshauth and /signout):
 // ErrNoSession without one, ErrInvalid when it fails to decrypt or decode,
 // ErrExpired after the refresh lifetime.
-func (s *Store) Refresh(req *edge.Request) (Refresh, error) {
-	w, err := decodeCookie(s, req, s.encrypted, s.refreshName, checkRefresh)
+func (s *Store) Refresh(cs edge.Cookies) (Refresh, error) {
+	w, err := decodeCookie(s, cs, s.encrypted, s.refreshName, checkRefresh)
 	if err != nil {
 		return Refresh{}, err
 	}

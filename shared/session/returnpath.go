@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
 // MaxReturnPath is the longest return path accepted, in bytes.
@@ -97,7 +99,7 @@ func (s *Store) VerifyReturn(token string) (string, error) {
 	if token == "" {
 		return "", fmt.Errorf("%w: empty return token", ErrInvalid)
 	}
-	w, err := decodeValues(s, []string{token}, s.signed, s.returnName, func(w *returnWire, now time.Time) error {
+	w, err := decodeCookie(s, edge.Cookies{{Name: s.returnName, Value: token}}, s.signed, s.returnName, func(w *returnWire, now time.Time) error {
 		if w.Exp <= 0 {
 			return fmt.Errorf("%w: return token lacks expiry", ErrInvalid)
 		}

@@ -13,7 +13,7 @@ import (
 // Session is what the session cookie holds.
 type Session struct {
 	// Identity is who signed in. Keep only the claims some rule needs
-	// (config.Config.RuleClaims): every byte counts against the budget.
+	// ([authz.Authorizer.Claims]): every byte counts against the budget.
 	// Expiry and TokenUse are not stored; Session sets Identity.Expiry.
 	Identity verifier.Identity
 	// Expiry is when the session ends: the ID token's exp, or earlier.
@@ -23,12 +23,19 @@ type Session struct {
 	HasRefresh bool
 }
 
-// sessionWire is the session cookie's JSON. Identity's short tags (sub, u,
-// e, g, sc, c) are promoted into the one object to keep it compact.
+// sessionWire is the session cookie's JSON, with short names to keep it
+// compact: {"sub","u","e","g","sc","c","x","r"}, in this order. Live
+// sessions hold these bytes: a change here signs every browser out
+// (TestSessionCookieGolden).
 type sessionWire struct {
-	verifier.Identity
-	Exp        int64 `json:"x"`
-	HasRefresh bool  `json:"r,omitempty"`
+	Subject    string            `json:"sub"`
+	Username   string            `json:"u,omitempty"`
+	Email      string            `json:"e,omitempty"`
+	Groups     []string          `json:"g,omitempty"`
+	Scopes     []string          `json:"sc,omitempty"`
+	Claims     map[string]string `json:"c,omitempty"`
+	Exp        int64             `json:"x"`
+	HasRefresh bool              `json:"r,omitempty"`
 }
 
 // EncodeSession returns the session cookie: signed but not encrypted, so a
@@ -51,9 +58,11 @@ func (s *Store) EncodeSession(sess Session) (*http.Cookie, error) {
 	if !sess.Expiry.After(now) {
 		return nil, errors.New("session: encode session: expiry is not in the future")
 	}
-	id := sess.Identity
-	id.Expiry, id.TokenUse, id.Nonce = time.Time{}, "", ""
-	w := sessionWire{Identity: id, Exp: sess.Expiry.Unix(), HasRefresh: sess.HasRefresh}
+	id := &sess.Identity
+	w := sessionWire{
+		Subject: id.Subject, Username: id.Username, Email: id.Email, Groups: id.Groups, Scopes: id.Scopes, Claims: id.Claims,
+		Exp: sess.Expiry.Unix(), HasRefresh: sess.HasRefresh,
+	}
 	keep := sess.Expiry.Sub(now)
 	if sess.HasRefresh && s.cfg.RefreshLifetime > keep {
 		keep = s.cfg.RefreshLifetime
@@ -67,14 +76,20 @@ func (s *Store) EncodeSession(sess Session) (*http.Cookie, error) {
 // ErrInvalid for a value that fails the MAC or does not decode, and
 // ErrExpired, together with the decoded Session, once Expiry has passed.
 // It does not check the identity against any rule.
-func (s *Store) Session(req *edge.Request) (Session, error) {
-	w, err := decodeCookie(s, req, s.signed, s.sessionName, checkSession)
+func (s *Store) Session(cs edge.Cookies) (Session, error) {
+	w, err := decodeCookie(s, cs, s.signed, s.sessionName, checkSession)
 	if err != nil && !errors.Is(err, ErrExpired) {
 		return Session{}, err
 	}
-	sess := Session{Identity: w.Identity, Expiry: time.Unix(w.Exp, 0).UTC(), HasRefresh: w.HasRefresh}
-	sess.Identity.Expiry = sess.Expiry
-	return sess, err
+	expiry := time.Unix(w.Exp, 0).UTC()
+	return Session{
+		Identity: verifier.Identity{
+			Subject: w.Subject, Username: w.Username, Email: w.Email, Groups: w.Groups, Scopes: w.Scopes, Claims: w.Claims,
+			Expiry: expiry,
+		},
+		Expiry:     expiry,
+		HasRefresh: w.HasRefresh,
+	}, err
 }
 
 func checkSession(w *sessionWire, now time.Time) error {

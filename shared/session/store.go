@@ -12,6 +12,14 @@
 // Every cookie, name and attributes included, must fit the browsers' 4,096
 // byte limit. An encoding that would not fit fails with ErrTooLarge; an
 // oversized cookie is never produced.
+//
+// The readers take the request's cookies as [edge.Cookies], which a handler
+// parses once per request and hands to each, rather than the request: the
+// Cookie header is read once however many cookies a decision needs. Each
+// cookie's JSON is this package's own (the session's short names are a
+// contract with every browser holding one; TestSessionCookieGolden pins
+// them). New is the one check of a Config: a bad one is a *ConfigError
+// naming the field.
 package session
 
 import (
@@ -30,7 +38,6 @@ import (
 
 	"github.com/gorilla/securecookie"
 
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -63,6 +70,32 @@ func Reason(err error) string {
 	return "unreadable"
 }
 
+// ConfigError is the error New returns for a Config it refuses. Field names
+// the Config field at fault in lower camel case, with the index of the key
+// pair when one is at fault ("keys[1].hash"); Problem says what is wrong. A
+// caller that fills Config from a file maps Field onto the file's names.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "session: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// KeyPair is one securecookie key pair.
+type KeyPair struct {
+	// Hash authenticates (HMAC-SHA256): 32 or 64 bytes.
+	Hash []byte
+	// Block encrypts (AES): 16, 24 or 32 bytes.
+	Block []byte
+}
+
+// MaxPrefix is the longest cookie name prefix New takes.
+const MaxPrefix = 32
+
 // MaxCookieBytes is the budget for one cookie: name, value and attributes as
 // written in Set-Cookie. Browsers keep at most about this much per cookie.
 const MaxCookieBytes = 4096
@@ -83,20 +116,26 @@ const maxInflated = 64 << 10
 // Config configures a Store. Zero durations and counts take the defaults.
 type Config struct {
 	// Prefix starts every cookie name: <prefix>-session, <prefix>-refresh,
-	// <prefix>-login-<attemptID>, <prefix>-attempts.
+	// <prefix>-login-<attemptID>, <prefix>-attempts. 1 to MaxPrefix
+	// letters, digits, '-' or '_', not starting with __Host or __Secure
+	// (browsers hold such names to rules, Path=/ and no Domain, that the
+	// login and refresh cookies cannot keep).
 	Prefix string
 	// Domain is the cookies' Domain attribute; empty means host-only.
 	Domain string
-	// SameSite is "Lax" (default), "Strict" or "None".
+	// SameSite is "Lax" (the default when empty) or "None" (which needs
+	// Secure). "Strict" is refused: see New.
 	SameSite string
-	// Secure adds the Secure attribute (config.Config.Secure()).
+	// Secure adds the Secure attribute; leave it off only for plain-HTTP
+	// local runs.
 	Secure bool
 	// Keys: the first pair encodes, every pair decodes (rotation).
-	Keys []config.KeyPair
+	Keys []KeyPair
 
-	RefreshPath   string // the refresh cookie's first path (config Paths.RefreshAuth)
-	SignOutPath   string // the refresh cookie's second path (config Paths.SignOut)
-	ParseAuthPath string // the login-state cookies' path (config Paths.ParseAuth)
+	// The paths the cookies are scoped to (see CheckPath).
+	RefreshPath   string // the refresh cookie's first path: the refresh endpoint
+	SignOutPath   string // the refresh cookie's second path: sign-out
+	ParseAuthPath string // the login-state cookies' path: the login callback
 
 	RefreshLifetime time.Duration // default 30 days
 	LoginStateTTL   time.Duration // default 10 minutes
@@ -111,10 +150,6 @@ type Config struct {
 type Store struct {
 	cfg      Config
 	sameSite http.SameSite
-	// loginSameSite is Lax when the configured mode is Strict: the IdP's
-	// redirect back to /parseauth is a cross-site navigation, on which a
-	// Strict cookie is never sent, so login could never finish.
-	loginSameSite http.SameSite
 
 	signed    []securecookie.Codec // hash key only: session, return token
 	encrypted []securecookie.Codec // hash + AES block key: refresh, login
@@ -126,43 +161,63 @@ type Store struct {
 
 var (
 	cookieDomainRE = regexp.MustCompile(`^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$`)
-	prefixRE       = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+	prefixRE       = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+	// pathRE is what a cookie Path attribute and a CloudFront path pattern
+	// both take: no query, no wildcard, no ';' or space.
+	pathRE = regexp.MustCompile(`^/[A-Za-z0-9._~!$&'()+,=:@/-]*$`)
 )
 
-// New validates cfg and builds a Store. Everything securecookie would only
-// report on first use (a bad key) is reported here, so a cold start fails.
+// New validates cfg and builds a Store. It checks everything it is given,
+// once, and reports a problem as a *ConfigError naming the field, so a bad
+// config fails the cold start; that includes what securecookie would only
+// report on first use (a bad key).
+//
+// SameSite "Strict" is refused rather than handled: the IdP's redirect back
+// to the callback is a cross-site navigation, on which a Strict session
+// cookie is not sent, nor on any arrival from another site, so check-auth
+// would start a login again, in a loop.
 func New(cfg Config) (*Store, error) {
-	if !prefixRE.MatchString(cfg.Prefix) {
-		return nil, fmt.Errorf("session: prefix must be 1-64 letters, digits, '-' or '_', got %q", cfg.Prefix)
+	switch p := cfg.Prefix; {
+	case !prefixRE.MatchString(p):
+		return nil, bad("prefix", "must be letters, digits, '-' or '_', got %q", p)
+	case len(p) > MaxPrefix:
+		return nil, bad("prefix", "must be at most %d characters, got %d", MaxPrefix, len(p))
+	case strings.HasPrefix(strings.ToLower(p), "__host") || strings.HasPrefix(strings.ToLower(p), "__secure"):
+		return nil, bad("prefix", "must not start with __Host or __Secure")
 	}
 	if cfg.Domain != "" && (len(cfg.Domain) > 253 || !cookieDomainRE.MatchString(cfg.Domain)) {
 		// net/http silently drops an invalid Domain (a port, say), which
 		// would turn a shared cookie into a host-only one.
-		return nil, fmt.Errorf("session: domain must be a domain name without port, got %q", cfg.Domain)
+		return nil, bad("domain", "must be a domain name without a port, got %q", cfg.Domain)
 	}
 	s := &Store{cfg: cfg}
-	switch strings.ToLower(cfg.SameSite) {
-	case "", "lax":
-		s.sameSite, s.loginSameSite = http.SameSiteLaxMode, http.SameSiteLaxMode
-	case "strict":
-		s.sameSite, s.loginSameSite = http.SameSiteStrictMode, http.SameSiteLaxMode
-	case "none":
+	switch cfg.SameSite {
+	case "", "Lax":
+		s.sameSite = http.SameSiteLaxMode
+	case "None":
 		if !cfg.Secure {
-			return nil, errors.New(`session: SameSite "None" requires Secure`)
+			return nil, bad("sameSite", `"None" needs Secure cookies (scheme "https")`)
 		}
-		s.sameSite, s.loginSameSite = http.SameSiteNoneMode, http.SameSiteNoneMode
+		s.sameSite = http.SameSiteNoneMode
+	case "Strict":
+		return nil, bad("sameSite", `"Strict" would loop: the session cookie is not sent when the IdP redirects back; use "Lax"`)
 	default:
-		return nil, fmt.Errorf(`session: SameSite must be "Lax", "Strict" or "None", got %q`, cfg.SameSite)
+		return nil, bad("sameSite", `must be "Lax" or "None", got %q`, cfg.SameSite)
 	}
-	for _, p := range []struct{ name, v string }{
-		{"refresh path", cfg.RefreshPath}, {"sign-out path", cfg.SignOutPath}, {"parse-auth path", cfg.ParseAuthPath},
+	for _, p := range []struct{ field, v string }{
+		{"refreshPath", cfg.RefreshPath}, {"signOutPath", cfg.SignOutPath}, {"parseAuthPath", cfg.ParseAuthPath},
 	} {
-		if !strings.HasPrefix(p.v, "/") || len(p.v) > 512 || strings.ContainsAny(p.v, ";?# \t\r\n\\") || hasControl(p.v) {
-			return nil, fmt.Errorf("session: %s must be a plain absolute path, got %q", p.name, p.v)
+		if err := CheckPath(p.v); err != nil {
+			return nil, bad(p.field, "%s", err)
 		}
 	}
-	if cfg.RefreshLifetime < 0 || cfg.LoginStateTTL < 0 || cfg.MaxAttempts < 0 {
-		return nil, errors.New("session: lifetimes and MaxAttempts must not be negative")
+	for _, d := range []struct {
+		field string
+		v     int64
+	}{{"refreshLifetime", int64(cfg.RefreshLifetime)}, {"loginStateTTL", int64(cfg.LoginStateTTL)}, {"maxAttempts", int64(cfg.MaxAttempts)}} {
+		if d.v < 0 {
+			return nil, bad(d.field, "must not be negative")
+		}
 	}
 	if s.cfg.RefreshLifetime == 0 {
 		s.cfg.RefreshLifetime = DefaultRefreshLifetime
@@ -177,15 +232,15 @@ func New(cfg Config) (*Store, error) {
 		s.cfg.Now = time.Now
 	}
 	if len(cfg.Keys) == 0 {
-		return nil, errors.New("session: at least one key pair is required")
+		return nil, bad("keys", "at least one key pair is required")
 	}
 	var signedPairs, encPairs [][]byte
 	for i, k := range cfg.Keys {
 		if len(k.Hash) != 32 && len(k.Hash) != 64 {
-			return nil, fmt.Errorf("session: keys[%d]: hash key must be 32 or 64 bytes, got %d", i, len(k.Hash))
+			return nil, bad(fmt.Sprintf("keys[%d].hash", i), "must be 32 or 64 bytes, got %d", len(k.Hash))
 		}
 		if _, err := aes.NewCipher(k.Block); err != nil {
-			return nil, fmt.Errorf("session: keys[%d]: block key must be 16, 24 or 32 bytes, got %d", i, len(k.Block))
+			return nil, bad(fmt.Sprintf("keys[%d].block", i), "must be 16, 24 or 32 bytes, got %d", len(k.Block))
 		}
 		signedPairs = append(signedPairs, k.Hash, nil)
 		encPairs = append(encPairs, k.Hash, k.Block)
@@ -202,7 +257,7 @@ func New(cfg Config) (*Store, error) {
 			sc.SetSerializer(securecookie.NopEncoder{})
 			// Surface securecookie's deferred key errors now.
 			if _, err := sc.Encode("probe", []byte("{}")); err != nil {
-				return nil, fmt.Errorf("session: key check: %w", err)
+				return nil, bad("keys", "key check: %v", err)
 			}
 		}
 	}
@@ -214,20 +269,23 @@ func New(cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// FromConfig builds a Store from the loaded config file. now may be nil.
-func FromConfig(c *config.Config, now func() time.Time) (*Store, error) {
-	return New(Config{
-		Prefix:          c.Cookies.Prefix,
-		Domain:          c.Cookies.Domain,
-		SameSite:        c.Cookies.SameSite,
-		Secure:          c.Secure(),
-		Keys:            c.Keys,
-		RefreshPath:     c.Paths.RefreshAuth,
-		SignOutPath:     c.Paths.SignOut,
-		ParseAuthPath:   c.Paths.ParseAuth,
-		RefreshLifetime: c.RefreshLifetime.Std(),
-		Now:             now,
-	})
+// CheckPath reports whether p can be one of the suite's own paths, which
+// cookies are scoped to and CloudFront behaviors route on: it must start
+// with one "/", hold only what a cookie Path attribute and a CloudFront path
+// pattern both take (no query, wildcard, ';' or space), and be reachable as
+// written, so no empty or dot segments (browsers rewrite dot segments, and
+// the functions refuse both).
+func CheckPath(p string) error {
+	if strings.HasPrefix(p, "//") || len(p) > 512 || !pathRE.MatchString(p) {
+		return fmt.Errorf(`must be a path starting with "/" without query, got %q`, p)
+	}
+	segs := strings.Split(p[1:], "/")
+	for i, seg := range segs {
+		if seg == "." || seg == ".." || (seg == "" && i != len(segs)-1) {
+			return fmt.Errorf("must not hold empty or dot segments, got %q", p)
+		}
+	}
+	return nil
 }
 
 // IsSuiteCookie reports whether name is one of the cookies this Store sets,
@@ -367,41 +425,26 @@ func (s *Store) inflate(b []byte) ([]byte, error) {
 	return out, nil
 }
 
-// values returns every value the request carries for the cookie name: a
-// browser may send two (say, a host-only and a Domain cookie).
-func values(req *edge.Request, name string) []string {
-	var out []string
-	for _, h := range req.Headers["cookie"] {
-		for _, c := range edge.ParseCookieHeader(h.Value) {
-			if c.Name == name {
-				out = append(out, c.Value)
-			}
-		}
-	}
-	return out
-}
-
-// decodeCookie tries each value of the cookie name and returns the first
-// that decodes and passes check. Otherwise it reports the most useful
-// failure: ErrExpired, with that value (so the caller can still read it),
-// over ErrInvalid. check returns nil, ErrExpired or ErrInvalid.
-func decodeCookie[T any](s *Store, req *edge.Request, codecs []securecookie.Codec, name string, check func(*T, time.Time) error) (T, error) {
-	var zero T
-	vals := values(req, name)
-	if len(vals) == 0 {
-		return zero, ErrNoSession
-	}
-	return decodeValues(s, vals, codecs, name, check)
-}
-
-func decodeValues[T any](s *Store, vals []string, codecs []securecookie.Codec, name string, check func(*T, time.Time) error) (T, error) {
+// decodeCookie tries each value the cookies carry for name (a browser may
+// send two, say a host-only and a Domain cookie) and returns the first that
+// decodes and passes check. Without one it returns ErrNoSession; otherwise
+// it reports the most useful failure: ErrExpired, with that value (so the
+// caller can still read it), over the first value's ErrInvalid. check
+// returns nil, ErrExpired or ErrInvalid.
+func decodeCookie[T any](s *Store, cs edge.Cookies, codecs []securecookie.Codec, name string, check func(*T, time.Time) error) (T, error) {
 	var zero, expired T
-	haveExpired := false
+	found, haveExpired := false, false
 	firstErr := error(ErrInvalid)
-	now := s.cfg.Now()
-	for i, v := range vals {
+	var now time.Time
+	for _, c := range cs {
+		if c.Name != name {
+			continue
+		}
+		if !found {
+			now = s.cfg.Now()
+		}
 		var t T
-		err := s.decodeValue(codecs, name, v, &t)
+		err := s.decodeValue(codecs, name, c.Value, &t)
 		if err == nil {
 			err = check(&t, now)
 		}
@@ -412,11 +455,15 @@ func decodeValues[T any](s *Store, vals []string, codecs []securecookie.Codec, n
 			if !haveExpired {
 				expired, haveExpired = t, true
 			}
-		case i == 0:
+		case !found:
 			firstErr = err
 		}
+		found = true
 	}
-	if haveExpired {
+	switch {
+	case !found:
+		return zero, ErrNoSession
+	case haveExpired:
 		return expired, fmt.Errorf("%w: %s", ErrExpired, name)
 	}
 	return zero, firstErr

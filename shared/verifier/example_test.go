@@ -31,7 +31,7 @@ func ExampleNew() {
 	fmt.Println(err)
 	// Output:
 	// true <nil>
-	// verifier: issuer is required
+	// verifier: issuer: is required
 }
 
 // Verify takes the token from an Authorization header and says who it

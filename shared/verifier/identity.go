@@ -10,32 +10,43 @@ import (
 type TokenUse string
 
 // Token uses. Cognito marks them with the token_use claim; for other OIDC
-// issuers an ID token is one whose aud holds the client id and which carries
-// no scope claim, and an access token is any other.
+// issuers access tokens are typed (see the package doc).
 const (
-	UseID     TokenUse = "id"
+	// UseID asks for an ID token: at login, straight from the token
+	// endpoint, with its nonce compared by the caller.
+	UseID TokenUse = "id"
+	// UseAccess asks for an access token for one of the audiences: what a
+	// Bearer credential must be.
 	UseAccess TokenUse = "access"
-	UseAny    TokenUse = "any"
+	// UseAny accepts an access token, or else an ID token for the client.
+	// As a Bearer credential that is insecure: ID tokens are not meant for
+	// APIs and travel in URLs (id_token_hint) and logs. It exists for
+	// providers whose tokens cannot be told apart (Dex issues ID-token
+	// shaped access tokens).
+	UseAny TokenUse = "any"
 )
 
 // Identity is who a verified credential speaks for. It is what the path
-// rules see, whether it came from a Bearer token or the session cookie.
+// rules see, whether it came from a Bearer token or the session cookie. It
+// has no wire format of its own: the session package writes the cookie's.
 type Identity struct {
-	Subject  string    `json:"sub"`
-	Username string    `json:"u,omitempty"`
-	Email    string    `json:"e,omitempty"`
-	Groups   []string  `json:"g,omitempty"`
-	Scopes   []string  `json:"sc,omitempty"`
-	Expiry   time.Time `json:"-"`
+	Subject  string
+	Username string
+	Email    string
+	Groups   []string
+	Scopes   []string
+	// Expiry is the token's exp, or the session's end.
+	Expiry time.Time
 	// TokenUse is the kind of token verified ("id" or "access"); empty for a
 	// session cookie.
-	TokenUse TokenUse `json:"-"`
+	TokenUse TokenUse
 	// Claims holds the token's top-level string claims (sub, email,
-	// custom:* …) for claim-bound rules such as /users/{sub}/*.
-	Claims map[string]string `json:"c,omitempty"`
+	// custom:* …) and the strings at the verifier's claim paths, keyed by
+	// the path as written, for claim-bound rules such as /users/{sub}/*.
+	Claims map[string]string
 	// Nonce is the ID token's nonce claim, for the caller to compare; Verify
 	// does not check it.
-	Nonce string `json:"-"`
+	Nonce string
 }
 
 // Claim returns a claim by name; "sub", "username" and "email" fall back to

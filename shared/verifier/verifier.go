@@ -1,60 +1,88 @@
 // Package verifier checks the issuer's JWTs against a pinned key set and
 // turns a valid one into an [Identity].
 //
-// It follows RFC 8725: the algorithm is RS256 and nothing else, whatever the
-// token's header says; the key is chosen by kid from the pinned set (no
-// network, no key discovery); iss must equal the configured issuer exactly;
-// exp is required; exp, nbf and iat are checked with the configured skew
-// against an injected clock.
+// It follows RFC 8725: the algorithm comes from an allowlist (RS256 unless
+// configured otherwise; never HS* or none), and it is never taken from the
+// token alone: the key chosen by kid from the pinned set (no network, no
+// key discovery) is bound to one algorithm, and the header's alg must be
+// that one. iss must equal the configured issuer exactly; exp is required;
+// exp, nbf and iat are checked with the configured skew against an
+// injected clock.
 //
 // # ID tokens and access tokens
 //
 // With Config.Cognito set, the token_use claim decides: it must be "id" or
 // "access" and match the use the caller asks for. Cognito access tokens carry
-// no aud, so their client_id must equal the client id; ID tokens must list
-// the client id in aud.
+// no aud: their client_id must be one of the audiences (the client id by
+// default); ID tokens must list the client id in aud.
 //
-// Other OIDC issuers do not mark the token kind reliably (Dex access tokens
-// are JWTs with aud = client id that look like its ID tokens), so for them
-// aud must always hold the client id and:
-//   - a token with JWS header typ "at+jwt" (RFC 9068) or token_use=access is
-//     an access token only;
-//   - a token with token_use=id is an ID token only;
-//   - any other token is accepted for [UseAccess] and [UseID] alike, and its
-//     Identity.TokenUse is "access" when it has a scope or scp claim, else
-//     "id".
+// For other OpenID Connect issuers the token is typed explicitly (RFC 9068,
+// RFC 8725 §3.11):
+//   - an access token has the JWS header typ "at+jwt" (or
+//     "application/at+jwt") and an aud holding one of Config.Audiences;
+//   - with Config.UntypedAccessTokens, a token without typ or with typ
+//     "JWT" is an access token too, unless it looks like an ID token: it
+//     carries nonce, at_hash, c_hash or s_hash (claims OpenID Connect
+//     defines for ID tokens only; the suite always sends a nonce, so every ID
+//     token its logins obtain has one), or no audience but the client id
+//     names it (an ID token's aud is always the client id, so the client id
+//     alone proves nothing; an untyped access token must name an API audience
+//     other than it). Marker claims are enough to refuse; their absence is
+//     not enough to accept, which is why the audience rule stands beside them;
+//   - an ID token is a token whose typ is absent or "JWT", whose token_use
+//     (if any) is "id", and whose aud holds the client id.
 //
-// Only Cognito and RFC 9068 issuers therefore give strict separation of ID
-// and access tokens.
+// An ID token where an access token is required is [ErrIDToken] (an
+// [ErrTokenUse]); an untyped token where only typed ones are accepted is
+// [ErrUntyped].
+//
+// # Claims
+//
+// Groups come from Config.GroupsClaim, a claim path (package claims): a
+// flat list, a nested path, an object whose keys are the roles, or a
+// space-separated string. Identity.Claims holds the token's top-level string
+// claims and the string at each of Config.ClaimPaths (the claims path rules
+// name), keyed by the path as written.
 //
 // # Cost
 //
 // Verify keeps a bounded cache of verified tokens, keyed by the SHA-256 of
 // the token and the requested use, which never serves a token past its exp.
-// A token seen for the first time costs one RSA verification (jws's compact
-// fast path with the one key its kid names) plus claim parsing.
+// A token seen for the first time costs one signature verification (jws's
+// compact fast path with the one key its kid names) plus claim parsing.
 //
 // Verify does not check the ID token's nonce; the caller compares
 // Identity.Nonce with the one it sent.
+//
+// # Configuration
+//
+// New is the one check of a Config: issuer, client id, audiences,
+// algorithms, claim paths, skew and the pinned key set, read one key at a
+// time, so that a refusal, a *ConfigError, names the key
+// ("jwks.keys[1].kid"). Keys no allowed algorithm can use (an encryption
+// key, an unknown kty or curve, an algorithm not allowed) are skipped rather
+// than refused, as issuers publish them beside the ones they sign with;
+// [Verifier.KeySet] reports them. The package knows nothing of the suite's
+// config file; failures of Verify are named for logs by [Reason].
 package verifier
 
 import (
 	"context"
-	"crypto/rsa"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
-	"github.com/lestrrat-go/jwx/v3/jwk"
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 	"github.com/lestrrat-go/jwx/v3/jwt"
 
-	"github.com/edgeauth/edgeauth/shared/config"
+	"github.com/edgeauth/edgeauth/shared/claims"
 )
 
 // Errors returned by Verify, to classify with errors.Is. The wrapped text
@@ -67,19 +95,70 @@ var (
 	ErrExpired = errors.New("verifier: token expired")
 	// ErrNotYetValid: nbf or iat is in the future (beyond the skew).
 	ErrNotYetValid = errors.New("verifier: token not yet valid")
-	// ErrSignature: the signature does not verify, or the algorithm is not
-	// RS256 (none, HS*, anything else).
+	// ErrSignature: the signature does not verify, the algorithm is not
+	// allowed (none, HS*, anything not configured), or it is not the one
+	// the key named by kid is bound to.
 	ErrSignature = errors.New("verifier: invalid signature")
 	// ErrUnknownKey: the header has no kid, or a kid not in the pinned set.
 	ErrUnknownKey = errors.New("verifier: unknown signing key")
 	// ErrIssuer: iss is not the configured issuer.
 	ErrIssuer = errors.New("verifier: wrong issuer")
 	// ErrAudience: aud (or a Cognito access token's client_id) does not
-	// name the client.
+	// name the client (ID tokens) or one of the audiences (access tokens).
 	ErrAudience = errors.New("verifier: wrong audience")
 	// ErrTokenUse: the token is not of the kind asked for.
 	ErrTokenUse = errors.New("verifier: wrong token use")
+	// ErrIDToken: an ID token (or a token that looks like one) where an
+	// access token is required. It is also an ErrTokenUse.
+	ErrIDToken = errors.New("verifier: an id token, not an access token")
+	// ErrUntyped: a token without typ at+jwt where an access token is
+	// required and untyped ones are not accepted. It is also an ErrTokenUse.
+	ErrUntyped = errors.New("verifier: untyped token, not an access token")
 )
+
+// Reason names a Verify failure for a log line, from a fixed vocabulary:
+// "expired", "not yet valid", "bad signature", "unknown key", "wrong
+// issuer", "wrong audience", "id token, not an access token", "untyped
+// token, not an access token", "wrong token use", "malformed", or "invalid"
+// for an error that is none of these. It never holds text from the token,
+// whose header and claims are the sender's to choose.
+func Reason(err error) string {
+	for _, c := range []struct {
+		err  error
+		name string
+	}{
+		{ErrExpired, "expired"}, {ErrNotYetValid, "not yet valid"},
+		{ErrSignature, "bad signature"}, {ErrUnknownKey, "unknown key"},
+		{ErrIssuer, "wrong issuer"}, {ErrAudience, "wrong audience"},
+		{ErrIDToken, "id token, not an access token"}, {ErrUntyped, "untyped token, not an access token"},
+		{ErrTokenUse, "wrong token use"}, {ErrMalformed, "malformed"},
+	} {
+		if errors.Is(err, c.err) {
+			return c.name
+		}
+	}
+	return "invalid"
+}
+
+// ConfigError is the error New returns for a Config it refuses. Field names
+// the Config field at fault in lower camel case ("issuer", "clockSkew",
+// "audiences[1]"), with the path into the key set when one key is at fault
+// ("jwks.keys[1].kid"); Problem says what is wrong. A caller that fills
+// Config from a file maps Field onto the file's own names.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "verifier: " + e.Field + ": " + e.Problem }
+
+func bad(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// MaxClockSkew bounds Config.ClockSkew: a larger skew would accept tokens
+// long expired.
+const MaxClockSkew = 5 * time.Minute
 
 // MaxTokenSize bounds a token's length (16 KiB). Cognito tokens run 1–2 KB
 // and grow with groups; anything bigger is refused before any work is done.
@@ -90,18 +169,36 @@ const DefaultCacheSize = 1024
 
 // Config configures a Verifier.
 type Config struct {
-	// Issuer is the exact iss claim.
+	// Issuer is the exact iss claim: an absolute http(s) URL without query
+	// or fragment (OpenID Connect Core §2, RFC 8414 §2).
 	Issuer string
-	// ClientID is the aud of ID tokens (and of OIDC access tokens) and the
-	// client_id of Cognito access tokens.
+	// ClientID is the aud of ID tokens.
 	ClientID string
 	// Cognito applies Cognito's rules: the token_use claim decides the
 	// token kind; access tokens carry client_id and no aud.
 	Cognito bool
-	// JWKS is the pinned key set (JSON). Keys are chosen by kid; RSA keys
-	// marked for signing with RS256 (or no alg) are used, others ignored.
+	// Audiences are what an access token must name, any one of them: in
+	// aud (RFC 9068: the API's identifier, e.g. an RFC 8707 resource), or
+	// for Cognito in client_id (app client ids). Default: ClientID.
+	Audiences []string
+	// UntypedAccessTokens accepts, for a non-Cognito issuer, access tokens
+	// without typ at+jwt (no typ, or typ JWT), as Okta, Entra ID, Hydra and
+	// Keycloak issue by default, unless they look like ID tokens (see the
+	// package doc). It needs an audience other than ClientID.
+	UntypedAccessTokens bool
+	// Algorithms are the JWS algorithms allowed, from
+	// [SupportedAlgorithms]. Default: RS256.
+	Algorithms []string
+	// GroupsClaim is the claim path groups are read from. Default:
+	// "cognito:groups" with Cognito, else "groups".
+	GroupsClaim string
+	// ClaimPaths are further claim paths read into Identity.Claims (the
+	// claims path rules compare), keyed by the path as written.
+	ClaimPaths []string
+	// JWKS is the pinned key set (JSON). Keys are chosen by kid; each is
+	// bound to one allowed algorithm (see [Verifier.KeySet]).
 	JWKS []byte
-	// ClockSkew is tolerated on exp, nbf and iat.
+	// ClockSkew is tolerated on exp, nbf and iat; at most MaxClockSkew.
 	ClockSkew time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -112,30 +209,85 @@ type Config struct {
 
 // Verifier verifies tokens. It is safe for concurrent use.
 type Verifier struct {
-	issuer   string
-	clientID string
-	cognito  bool
-	keys     map[string]*rsa.PublicKey
-	now      func() time.Time
-	parse    []jwt.ParseOption // claim parsing and validation, signature already checked
-	cache    *cache            // nil when disabled
+	issuer    string
+	clientID  string
+	cognito   bool
+	audiences []string
+	untyped   bool
+	allowed   map[string]jwa.SignatureAlgorithm // by name
+	keys      map[string]signingKey
+	report    KeyReport
+	groups    claims.Path
+	paths     []claims.Path
+	now       func() time.Time
+	parse     []jwt.ParseOption // claim parsing and validation, signature already checked
+	cache     *cache            // nil when disabled
 }
 
-// New builds a Verifier. It rejects an empty issuer or client id, a negative
-// skew, and a key set that does not parse, has a key without kid, a
-// duplicate kid, a private or short (< 2048 bits) RSA key, or no usable RSA
-// signing key at all, so that a bad config fails the cold start.
+// New builds a Verifier. It checks everything it is given, once, so that a
+// bad config fails the cold start with a *ConfigError naming the field: an
+// issuer that is not an absolute http(s) URL, an empty client id or
+// audience, an algorithm not supported (HS* and none never are), untyped
+// access tokens without an API audience, a claim path that does not parse, a
+// skew outside 0 to MaxClockSkew, and a key set that does not parse, has a
+// key without kid, a duplicate kid, a private or secret key, a malformed or
+// short (under 2048 bits) RSA key, or no key usable with an allowed
+// algorithm at all. Other keys are skipped, not refused (see
+// [Verifier.KeySet]).
 func New(cfg Config) (*Verifier, error) {
-	if cfg.Issuer == "" {
-		return nil, errors.New("verifier: issuer is required")
+	if err := checkIssuer(cfg.Issuer); err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
-		return nil, errors.New("verifier: client id is required")
+		return nil, bad("clientId", "is required")
 	}
-	if cfg.ClockSkew < 0 {
-		return nil, fmt.Errorf("verifier: clock skew must not be negative, got %s", cfg.ClockSkew)
+	audiences := cfg.Audiences
+	if len(audiences) == 0 {
+		audiences = []string{cfg.ClientID}
 	}
-	keys, err := parseKeys(cfg.JWKS)
+	for i, a := range audiences {
+		switch {
+		case a == "":
+			return nil, bad(fmt.Sprintf("audiences[%d]", i), "must not be empty")
+		case slices.Index(audiences, a) != i:
+			return nil, bad(fmt.Sprintf("audiences[%d]", i), "%q appears twice", a)
+		}
+	}
+	if cfg.UntypedAccessTokens {
+		if cfg.Cognito {
+			return nil, bad("untypedAccessTokens", "does not apply to Cognito, whose token_use claim types its tokens")
+		}
+		if !slices.ContainsFunc(audiences, func(a string) bool { return a != cfg.ClientID }) {
+			return nil, bad("audiences", "untyped access tokens need an API audience other than the client id %q: an ID token's aud is the client id, so it alone cannot tell the two apart", cfg.ClientID)
+		}
+	}
+	if cfg.ClockSkew < 0 || cfg.ClockSkew > MaxClockSkew {
+		return nil, bad("clockSkew", "must be between 0s and %s, got %s", shortDuration(MaxClockSkew), cfg.ClockSkew)
+	}
+	algs, err := parseAlgorithms(cfg.Algorithms)
+	if err != nil {
+		return nil, err
+	}
+	groupsClaim := cfg.GroupsClaim
+	if groupsClaim == "" {
+		groupsClaim = "groups"
+		if cfg.Cognito {
+			groupsClaim = "cognito:groups"
+		}
+	}
+	groups, err := claims.Parse(groupsClaim)
+	if err != nil {
+		return nil, bad("groupsClaim", "%v", err)
+	}
+	paths := make([]claims.Path, 0, len(cfg.ClaimPaths))
+	for i, s := range cfg.ClaimPaths {
+		p, err := claims.Parse(s)
+		if err != nil {
+			return nil, bad(fmt.Sprintf("claimPaths[%d]", i), "%v", err)
+		}
+		paths = append(paths, p)
+	}
+	keys, report, err := parseKeys(cfg.JWKS, algs)
 	if err != nil {
 		return nil, err
 	}
@@ -144,11 +296,17 @@ func New(cfg Config) (*Verifier, error) {
 		now = time.Now
 	}
 	v := &Verifier{
-		issuer:   cfg.Issuer,
-		clientID: cfg.ClientID,
-		cognito:  cfg.Cognito,
-		keys:     keys,
-		now:      now,
+		issuer:    cfg.Issuer,
+		clientID:  cfg.ClientID,
+		cognito:   cfg.Cognito,
+		audiences: slices.Clone(audiences),
+		untyped:   cfg.UntypedAccessTokens,
+		allowed:   make(map[string]jwa.SignatureAlgorithm, len(algs)),
+		keys:      keys,
+		report:    report,
+		groups:    groups,
+		paths:     paths,
+		now:       now,
 		parse: []jwt.ParseOption{
 			// The signature was verified by jws with the pinned key.
 			jwt.WithVerify(false),
@@ -159,6 +317,9 @@ func New(cfg Config) (*Verifier, error) {
 			jwt.WithAcceptableSkew(cfg.ClockSkew),
 		},
 	}
+	for _, a := range algs {
+		v.allowed[a.String()] = a
+	}
 	switch size := cfg.CacheSize; {
 	case size == 0:
 		v.cache = newCache(DefaultCacheSize)
@@ -168,69 +329,42 @@ func New(cfg Config) (*Verifier, error) {
 	return v, nil
 }
 
-// FromConfig builds a Verifier from the deployment config: its derived
-// Issuer, ClientID, JWKS and ClockSkew, with Cognito rules when the issuer is
-// a Cognito user pool.
-func FromConfig(c *config.Config, now func() time.Time) (*Verifier, error) {
-	return New(Config{
-		Issuer:    c.Issuer,
-		ClientID:  c.ClientID,
-		Cognito:   c.Cognito != nil,
-		JWKS:      c.JWKS,
-		ClockSkew: c.ClockSkew.Std(),
-		Now:       now,
-	})
+// KeySet reports which keys of the pinned set verify tokens, bound to which
+// algorithm, and which were skipped and why: what a cold start logs.
+func (v *Verifier) KeySet() KeyReport {
+	return KeyReport{Loaded: slices.Clone(v.report.Loaded), Skipped: slices.Clone(v.report.Skipped)}
 }
 
-func parseKeys(raw []byte) (map[string]*rsa.PublicKey, error) {
-	if len(raw) == 0 {
-		return nil, errors.New("verifier: jwks is required")
+// Audiences returns the audiences an access token must name, any one.
+func (v *Verifier) Audiences() []string { return slices.Clone(v.audiences) }
+
+// shortDuration writes 5m rather than time's 5m0s.
+func shortDuration(d time.Duration) string {
+	return strings.TrimSuffix(strings.TrimSuffix(d.String(), "0s"), "0m")
+}
+
+// checkIssuer accepts an issuer identifier: an absolute http(s) URL with a
+// host and without query or fragment. iss is compared with it exactly, so a
+// value that is not one would refuse every token.
+func checkIssuer(iss string) error {
+	if iss == "" {
+		return bad("issuer", "is required")
 	}
-	set, err := jwk.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("verifier: parse jwks: %w", err)
+	u, err := url.Parse(iss)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.User != nil {
+		return bad("issuer", "must be an absolute http(s) URL, got %q", iss)
 	}
-	keys := make(map[string]*rsa.PublicKey, set.Len())
-	for i := range set.Len() {
-		k, _ := set.Key(i)
-		kid, _ := k.KeyID()
-		if kid == "" {
-			return nil, fmt.Errorf("verifier: jwks key %d has no kid: keys are chosen by kid", i)
-		}
-		if _, dup := keys[kid]; dup {
-			return nil, fmt.Errorf("verifier: jwks has kid %q twice", kid)
-		}
-		if k.KeyType() != jwa.RSA() {
-			continue // not usable for RS256; other keys may be
-		}
-		if use, ok := k.KeyUsage(); ok && use != "sig" {
-			continue
-		}
-		if alg, ok := k.Algorithm(); ok && alg.String() != jwa.RS256().String() {
-			continue
-		}
-		var rawKey any
-		if err := jwk.Export(k, &rawKey); err != nil {
-			return nil, fmt.Errorf("verifier: jwks key %q: %w", kid, err)
-		}
-		pub, ok := rawKey.(*rsa.PublicKey)
-		if !ok {
-			return nil, fmt.Errorf("verifier: jwks key %q is a private key; pin only public keys", kid)
-		}
-		if pub.N.BitLen() < 2048 {
-			return nil, fmt.Errorf("verifier: jwks key %q has %d bits, want at least 2048", kid, pub.N.BitLen())
-		}
-		keys[kid] = pub
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(iss, "#") {
+		return bad("issuer", "must not carry a query or fragment")
 	}
-	if len(keys) == 0 {
-		return nil, errors.New("verifier: jwks has no usable RSA signing key (kty RSA, use sig, alg RS256)")
-	}
-	return keys, nil
+	return nil
 }
 
 // Verify checks raw (a compact JWT) and returns who it speaks for. use is
-// the kind of token expected: UseID, UseAccess, or UseAny. Errors match one
-// of the package's Err* sentinels with errors.Is.
+// the kind of token expected: UseID, UseAccess, or UseAny (an access token
+// or an ID token for the client: insecure where a Bearer token is
+// expected, see [UseAny]). Errors match one of the package's Err* sentinels
+// with errors.Is.
 //
 // Verify does not check the nonce; compare Identity.Nonce yourself. The
 // returned Identity is the caller's to keep or change.
@@ -264,40 +398,58 @@ func (v *Verifier) Verify(ctx context.Context, raw string, use TokenUse) (*Ident
 	return id, nil
 }
 
+// verify is the three steps of a first-seen token: the signature (with the
+// key and algorithm the pinned set binds), the registered claims, then the
+// token kind, audience and identity. The last step works on plain values
+// (typ, a claims map, aud), so a claims decoder other than jwt.Parse can
+// stand in the middle without touching the rules on either side.
 func (v *Verifier) verify(buf []byte, use TokenUse) (*Identity, error) {
-	hdr, _, _, err := jwsbb.SplitCompact(buf)
+	payload, typ, err := v.verifySignature(buf)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not a compact JWS: %w", ErrMalformed, err)
-	}
-	h := jwsbb.HeaderParseCompact(hdr)
-	alg, err := jwsbb.HeaderGetString(h, jws.AlgorithmKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: header alg: %w", ErrMalformed, err)
-	}
-	// The allowlist is one algorithm, checked before the kid so that a
-	// none or HMAC token never reaches key lookup.
-	if alg != "RS256" {
-		return nil, fmt.Errorf("%w: algorithm %q not allowed, only RS256", ErrSignature, short(alg))
-	}
-	kid, err := jwsbb.HeaderGetString(h, jws.KeyIDKey)
-	if err != nil {
-		return nil, fmt.Errorf("%w: header has no kid", ErrUnknownKey)
-	}
-	pub, ok := v.keys[kid]
-	if !ok {
-		return nil, fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
-	}
-	typ, _ := jwsbb.HeaderGetString(h, jws.TypeKey)
-
-	payload, err := jws.VerifyCompactFast(pub, buf, jwa.RS256())
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrSignature, err)
+		return nil, err
 	}
 	tok, err := jwt.Parse(payload, v.parse...)
 	if err != nil {
 		return nil, classify(err)
 	}
 	return v.identity(tok, typ, use)
+}
+
+// verifySignature checks the JWS and returns its payload and header typ.
+// The algorithm is checked against the allowlist before the kid is looked
+// up, so a none or HMAC token never reaches key lookup; then it must be the
+// one algorithm the key is bound to, so an RSA key never verifies an ES
+// token nor a P-384 key an ES256 one.
+func (v *Verifier) verifySignature(buf []byte) (payload []byte, typ string, err error) {
+	hdr, _, _, err := jwsbb.SplitCompact(buf)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: not a compact JWS: %w", ErrMalformed, err)
+	}
+	h := jwsbb.HeaderParseCompact(hdr)
+	alg, err := jwsbb.HeaderGetString(h, jws.AlgorithmKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: header alg: %w", ErrMalformed, err)
+	}
+	if _, ok := v.allowed[alg]; !ok {
+		return nil, "", fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
+	}
+	kid, err := jwsbb.HeaderGetString(h, jws.KeyIDKey)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: header has no kid", ErrUnknownKey)
+	}
+	key, ok := v.keys[kid]
+	if !ok {
+		return nil, "", fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
+	}
+	if key.alg.String() != alg {
+		return nil, "", fmt.Errorf("%w: algorithm %q, but key %q verifies %s only", ErrSignature, alg, short(kid), key.alg)
+	}
+	typ, _ = jwsbb.HeaderGetString(h, jws.TypeKey)
+	payload, err = jws.VerifyCompactFast(key.pub, buf, key.alg)
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: %w", ErrSignature, err)
+	}
+	return payload, typ, nil
 }
 
 // classify maps jwx's parse and validation errors onto the sentinels,
@@ -332,22 +484,11 @@ func (v *Verifier) identity(tok jwt.Token, typ string, use TokenUse) (*Identity,
 		return nil, err
 	}
 	exp, _ := tok.Expiration()
-	id := &Identity{
-		Subject:  sub,
-		Username: firstString(priv, "cognito:username", "username", "preferred_username", "name"),
-		Email:    firstString(priv, "email"),
-		Groups:   stringList(priv, "cognito:groups", "groups"),
-		Scopes:   scopes(priv),
-		Expiry:   exp,
-		TokenUse: kind,
-		Nonce:    firstString(priv, "nonce"),
-		Claims:   make(map[string]string, len(priv)+4),
-	}
-	for k, val := range priv {
-		if s, ok := val.(string); ok {
-			id.Claims[k] = s
-		}
-	}
+	id := v.fromClaims(priv)
+	id.Subject = sub
+	id.Expiry = exp
+	id.TokenUse = kind
+	id.Nonce = firstString(priv, "nonce")
 	id.Claims[jwt.SubjectKey] = sub
 	id.Claims[jwt.IssuerKey] = v.issuer // validated equal
 	if jti, ok := tok.JwtID(); ok {
@@ -359,53 +500,67 @@ func (v *Verifier) identity(tok jwt.Token, typ string, use TokenUse) (*Identity,
 	return id, nil
 }
 
-// kind decides whether the token is an ID or an access token and checks
-// its audience; see the package doc for the rules.
-func (v *Verifier) kind(typ string, priv map[string]any, aud []string, use TokenUse) (TokenUse, error) {
-	tokenUse, hasTokenUse := priv["token_use"].(string)
-	if _, present := priv["token_use"]; present && !hasTokenUse {
-		return "", fmt.Errorf("%w: token_use is not a string", ErrTokenUse)
+// IdentityOf reads an identity from claims as decoded JSON (a userinfo or
+// an introspection answer): sub, the username and email, the groups at the
+// groups claim, the scopes, the top-level string claims and the claim paths.
+// It checks nothing (no issuer, audience, expiry or kind): that is the
+// caller's, who knows where the claims come from. Expiry is exp when it is a
+// number.
+func (v *Verifier) IdentityOf(c map[string]any) *Identity {
+	id := v.fromClaims(c)
+	id.Subject, _ = c[jwt.SubjectKey].(string)
+	if exp, ok := NumericDate(c[jwt.ExpirationKey]); ok {
+		id.Expiry = exp
 	}
-	atJWT := strings.EqualFold(typ, "at+jwt") || strings.EqualFold(typ, "application/at+jwt")
-	if atJWT && hasTokenUse && tokenUse != "access" {
-		return "", fmt.Errorf("%w: typ at+jwt with token_use %q", ErrTokenUse, short(tokenUse))
-	}
+	return id
+}
 
-	var kind TokenUse
-	strict := true
-	switch {
-	case tokenUse == "access", atJWT:
-		kind = UseAccess
-	case tokenUse == "id":
-		kind = UseID
-	case hasTokenUse:
-		return "", fmt.Errorf("%w: token_use %q", ErrTokenUse, short(tokenUse))
-	case v.cognito:
-		return "", fmt.Errorf("%w: no token_use claim", ErrTokenUse)
-	default: // generic OIDC, kind unmarked: accepted for both
-		strict = false
-		kind = UseID
-		if _, ok := priv["scope"]; ok {
-			kind = UseAccess
-		} else if _, ok := priv["scp"]; ok {
-			kind = UseAccess
+// NumericDate reads a JWT NumericDate (RFC 7519 §2) from decoded JSON: a
+// positive number of seconds, as float64, int64 or json.Number.
+func NumericDate(v any) (time.Time, bool) {
+	var secs float64
+	switch n := v.(type) {
+	case float64:
+		secs = n
+	case int64:
+		secs = float64(n)
+	case int:
+		secs = float64(n)
+	case json.Number:
+		f, err := n.Float64()
+		if err != nil {
+			return time.Time{}, false
+		}
+		secs = f
+	default:
+		return time.Time{}, false
+	}
+	if secs <= 0 || secs > 1<<40 || secs != secs {
+		return time.Time{}, false
+	}
+	return time.Unix(int64(secs), 0).UTC(), true
+}
+
+// fromClaims fills what both tokens and JSON answers give.
+func (v *Verifier) fromClaims(c map[string]any) *Identity {
+	id := &Identity{
+		Username: firstString(c, "cognito:username", "username", "preferred_username", "name"),
+		Email:    firstString(c, "email"),
+		Groups:   v.groups.ListAt(c),
+		Scopes:   scopes(c),
+		Claims:   make(map[string]string, len(c)+len(v.paths)+4),
+	}
+	for k, val := range c {
+		if s, ok := val.(string); ok {
+			id.Claims[k] = s
 		}
 	}
-	if strict && use != UseAny && use != kind {
-		return "", fmt.Errorf("%w: got an %s token, want %s", ErrTokenUse, kind, use)
-	}
-
-	if v.cognito && kind == UseAccess {
-		// Cognito access tokens have no aud; client_id names the client.
-		if cid, _ := priv["client_id"].(string); cid != v.clientID {
-			return "", fmt.Errorf("%w: client_id %q, want %q", ErrAudience, short(cid), v.clientID)
+	for _, p := range v.paths {
+		if s, ok := p.TextAt(c); ok {
+			id.Claims[p.String()] = s
 		}
-		return kind, nil
 	}
-	if !slices.Contains(aud, v.clientID) {
-		return "", fmt.Errorf("%w: aud does not contain %q", ErrAudience, v.clientID)
-	}
-	return kind, nil
+	return id
 }
 
 // privateClaims returns the non-registered claims. jwx's token type has
@@ -438,38 +593,13 @@ func firstString(claims map[string]any, names ...string) string {
 	return ""
 }
 
-// stringList reads the first present claim as a string array (a lone
-// string counts as one element; non-string elements are skipped).
-func stringList(claims map[string]any, names ...string) []string {
-	for _, n := range names {
-		switch val := claims[n].(type) {
-		case []any:
-			out := make([]string, 0, len(val))
-			for _, e := range val {
-				if s, ok := e.(string); ok {
-					out = append(out, s)
-				}
-			}
-			return out
-		case []string:
-			return slices.Clone(val)
-		case string:
-			return []string{val}
-		}
-	}
-	return nil
-}
-
 // scopes reads the space-separated scope claim (RFC 8693/9068), else scp as
-// an array (Okta) or a space-separated string (Entra ID).
-func scopes(claims map[string]any) []string {
-	if s, ok := claims["scope"].(string); ok {
+// an array (Okta, Hydra) or a space-separated string (Entra ID).
+func scopes(c map[string]any) []string {
+	if s, ok := c["scope"].(string); ok {
 		return strings.Fields(s)
 	}
-	if s, ok := claims["scp"].(string); ok {
-		return strings.Fields(s)
-	}
-	return stringList(claims, "scp")
+	return claims.List(c["scp"])
 }
 
 // short bounds attacker-chosen text quoted in an error.

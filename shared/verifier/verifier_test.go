@@ -9,9 +9,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +22,6 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 
 	"github.com/edgeauth/edgeauth/internal/testtoken"
-	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
@@ -93,6 +94,9 @@ func TestVerify(t *testing.T) {
 	oAccess := testtoken.OIDCAccess(oidcIss, clientID, "user-2", []string{"devs"}, inAnHour)
 	valid := m.Sign(t, cAccess)
 	payload := strings.Split(valid, ".")[1]
+	atJWT := func(claims map[string]any) string {
+		return m.SignHeader(t, map[string]any{"alg": "RS256", "kid": "test-key-1", "typ": "at+jwt"}, claims)
+	}
 
 	// Keys swapped: test-key-1 names the public half of key 2, so a token
 	// signed by key 1 under kid test-key-1 carries the other key's signature.
@@ -153,10 +157,13 @@ func TestVerify(t *testing.T) {
 		{"huge", cog, valid + strings.Repeat("A", verifier.MaxTokenSize), verifier.UseAccess, verifier.ErrMalformed, ""},
 
 		{"oidc id as id", oidc, m.Sign(t, oID), verifier.UseID, nil, verifier.UseID},
-		{"oidc id as access (unmarked)", oidc, m.Sign(t, oID), verifier.UseAccess, nil, verifier.UseID},
-		{"oidc access as access", oidc, m.Sign(t, oAccess), verifier.UseAccess, nil, verifier.UseAccess},
-		{"oidc access as id (unmarked)", oidc, m.Sign(t, oAccess), verifier.UseID, nil, verifier.UseAccess},
-		{"oidc scp marks access", oidc, m.Sign(t, with(oID, "scp", []string{"read"})), verifier.UseAny, nil, verifier.UseAccess},
+		// Issue 8: an untyped token is no access token by default, and an
+		// ID token never is one (it used to pass as either kind).
+		{"oidc id as access", oidc, m.Sign(t, oID), verifier.UseAccess, verifier.ErrIDToken, ""},
+		{"oidc untyped access token as access", oidc, m.Sign(t, oAccess), verifier.UseAccess, verifier.ErrUntyped, ""},
+		{"oidc typed access token as access", oidc, atJWT(oAccess), verifier.UseAccess, nil, verifier.UseAccess},
+		{"oidc untyped access-shaped token as id", oidc, m.Sign(t, oAccess), verifier.UseID, nil, verifier.UseID},
+		{"oidc scp does not make an id token an access token", oidc, m.Sign(t, with(oID, "scp", []string{"read"})), verifier.UseAny, nil, verifier.UseID},
 		{"oidc at+jwt as access", oidc, m.SignHeader(t, map[string]any{"alg": "RS256", "kid": "test-key-1", "typ": "at+jwt"}, oAccess), verifier.UseAccess, nil, verifier.UseAccess},
 		{"oidc application/at+jwt as id", oidc, m.SignHeader(t, map[string]any{"alg": "RS256", "kid": "test-key-1", "typ": "application/at+JWT"}, oID), verifier.UseID, verifier.ErrTokenUse, ""},
 		{"oidc at+jwt with token_use id", oidc, m.SignHeader(t, map[string]any{"alg": "RS256", "kid": "test-key-1", "typ": "at+jwt"}, with(oID, "token_use", "id")), verifier.UseAny, verifier.ErrTokenUse, ""},
@@ -165,7 +172,7 @@ func TestVerify(t *testing.T) {
 		{"oidc token_use id as id", oidc, m.Sign(t, with(oID, "token_use", "id")), verifier.UseID, nil, verifier.UseID},
 		{"oidc aud list", oidc, m.Sign(t, with(oID, "aud", []string{"other", clientID})), verifier.UseID, nil, verifier.UseID},
 		{"oidc wrong aud", oidc, m.Sign(t, with(oID, "aud", "other")), verifier.UseID, verifier.ErrAudience, ""},
-		{"oidc access no aud", oidc, m.Sign(t, with(oAccess, "aud", nil)), verifier.UseAccess, verifier.ErrAudience, ""},
+		{"oidc access no aud", oidc, atJWT(with(oAccess, "aud", nil)), verifier.UseAccess, verifier.ErrAudience, ""},
 		{"oidc cognito issuer token", oidc, m.Sign(t, cID), verifier.UseID, verifier.ErrIssuer, ""},
 	}
 	for _, tt := range tests {
@@ -225,11 +232,12 @@ func TestVerifyIdentity(t *testing.T) {
 			},
 		},
 		{
+			// scp no longer makes an untyped token an access token (issue 8).
 			name: "oidc id, scp as a string", cognito: false, use: verifier.UseID,
 			claims: with(testtoken.OIDCID(oidcIss, clientID, "user-2", "", []string{"devs"}, inAnHour), "name", "Jo", "scp", "a b"),
 			want: &verifier.Identity{
 				Subject: "user-2", Username: "user-2", Email: "user-2@example.com", Groups: []string{"devs"},
-				Scopes: []string{"a", "b"}, Expiry: inAnHour, TokenUse: verifier.UseAccess,
+				Scopes: []string{"a", "b"}, Expiry: inAnHour, TokenUse: verifier.UseID,
 				Claims: map[string]string{
 					"iss": oidcIss, "sub": "user-2", "aud": clientID, "email": "user-2@example.com",
 					"name": "Jo", "preferred_username": "user-2", "scp": "a b",
@@ -237,10 +245,10 @@ func TestVerifyIdentity(t *testing.T) {
 			},
 		},
 		{
-			name: "oidc name as username, scp array", cognito: false, use: verifier.UseAccess,
+			name: "oidc name as username, scp array", cognito: false, use: verifier.UseID,
 			claims: with(testtoken.OIDCID(oidcIss, clientID, "user-2", "", nil, inAnHour), "preferred_username", nil, "name", "Jo", "email", nil, "scp", []string{"read", "write"}),
 			want: &verifier.Identity{
-				Subject: "user-2", Username: "Jo", Scopes: []string{"read", "write"}, Expiry: inAnHour, TokenUse: verifier.UseAccess,
+				Subject: "user-2", Username: "Jo", Scopes: []string{"read", "write"}, Expiry: inAnHour, TokenUse: verifier.UseID,
 				Claims: map[string]string{"iss": oidcIss, "sub": "user-2", "aud": clientID, "name": "Jo"},
 			},
 		},
@@ -260,28 +268,6 @@ func TestVerifyIdentity(t *testing.T) {
 				t.Errorf("Verify identity:\n got %+v\nwant %+v", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestFromConfig(t *testing.T) {
-	m := testtoken.Keys(t)
-	c := &config.Config{
-		Cognito:   &config.Cognito{Region: "us-east-1", UserPoolID: "us-east-1_TEST", Domain: "auth.example.com"},
-		ClientID:  clientID,
-		JWKS:      m.JWKS(),
-		ClockSkew: config.Duration(skew),
-		Issuer:    cognitoIss,
-	}
-	v, err := verifier.FromConfig(c, fixedClock)
-	if err != nil {
-		t.Fatalf("FromConfig: %v", err)
-	}
-	tok := m.Sign(t, testtoken.CognitoAccess(cognitoIss, clientID, "u", nil, now.Add(-10*time.Second)))
-	if _, err := v.Verify(context.Background(), tok, verifier.UseAccess); err != nil {
-		t.Errorf("Verify (Cognito access token within skew) = %v, want nil", err)
-	}
-	if _, err := v.Verify(context.Background(), tok, verifier.UseID); !errors.Is(err, verifier.ErrTokenUse) {
-		t.Errorf("Verify as id = %v, want ErrTokenUse (Cognito rules)", err)
 	}
 }
 
@@ -322,23 +308,40 @@ func TestNewErrors(t *testing.T) {
 	shortN := base64.RawURLEncoding.EncodeToString(make([]byte, 128))
 	shortJWKS := `{"keys":[{"kty":"RSA","kid":"short","alg":"RS256","use":"sig","e":"AQAB","n":"x` + shortN[1:] + `"}]}`
 	pub1 := m.PublicKey(testtoken.KeyID1)
+	cfg := func(jwks []byte) verifier.Config {
+		return verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwks, Now: fixedClock}
+	}
 	tests := []struct {
-		name string
-		cfg  verifier.Config
+		name      string
+		cfg       verifier.Config
+		wantField string
+		want      string // a substring of the problem
 	}{
-		{"no issuer", verifier.Config{ClientID: clientID, JWKS: good}},
-		{"no client id", verifier.Config{Issuer: cognitoIss, JWKS: good}},
-		{"negative skew", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: good, ClockSkew: -time.Second}},
-		{"no jwks", verifier.Config{Issuer: cognitoIss, ClientID: clientID}},
-		{"jwks not json", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte("{")}},
-		{"jwks empty set", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(`{"keys":[]}`)}},
-		{"key without kid", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.Replace(string(good), `"kid": "test-key-1",`, "", 1))}},
-		{"duplicate kid", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.Replace(string(good), "test-key-2", "test-key-1", 1))}},
-		{"only an EC key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwksOf(t, &ec.PublicKey)}},
-		{"only an encryption key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.ReplaceAll(string(good), `"sig"`, `"enc"`))}},
-		{"only RS512 keys", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(strings.ReplaceAll(string(good), `"RS256"`, `"RS512"`))}},
-		{"private key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwksOf(t, priv)}},
-		{"1024-bit key", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: []byte(shortJWKS)}},
+		{"no issuer", verifier.Config{ClientID: clientID, JWKS: good}, "issuer", "is required"},
+		{"issuer not a URL", verifier.Config{Issuer: "login.example.org", ClientID: clientID, JWKS: good}, "issuer", "absolute http(s) URL"},
+		{"issuer with a query", verifier.Config{Issuer: "https://login.example.org/?x=1", ClientID: clientID, JWKS: good}, "issuer", "query or fragment"},
+		{"no client id", verifier.Config{Issuer: cognitoIss, JWKS: good}, "clientId", "is required"},
+		{"negative skew", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: good, ClockSkew: -time.Second}, "clockSkew", "must be between 0s and 5m"},
+		{"skew of an hour", verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: good, ClockSkew: time.Hour}, "clockSkew", "must be between 0s and 5m, got 1h0m0s"},
+		{"no jwks", cfg(nil), "jwks", "is required"},
+		{"jwks not json", cfg([]byte("{")), "jwks", "JSON Web Key Set"},
+		{"jwks empty set", cfg([]byte(`{"keys":[]}`)), "jwks.keys", "has no signing key"},
+		{"key not an object", cfg([]byte(`{"keys":[1]}`)), "jwks.keys[0]", "JSON Web Key object"},
+		{"key without kid", cfg([]byte(strings.Replace(string(good), `"kid": "test-key-1",`, "", 1))), "jwks.keys[0].kid", "is required"},
+		{"duplicate kid", cfg([]byte(strings.Replace(string(good), "test-key-2", "test-key-1", 1))), "jwks.keys[1].kid", `"test-key-1" appears twice`},
+		// With RS256 alone allowed, an EC key is skipped for its algorithm.
+		{"only an EC key", cfg(jwksOf(t, &ec.PublicKey)), "jwks.keys", `skipped keys[0] (EC P-256 key, ES256 not allowed)`},
+		{"only an encryption key", cfg([]byte(strings.ReplaceAll(string(good), `"sig"`, `"enc"`))), "jwks.keys", `(use "enc")`},
+		// RS512-only sets used to pass config validation and then fail here
+		// with another message; now this is the one answer, naming the
+		// allowed algorithms (issue 8).
+		{"only RS512 keys", cfg([]byte(strings.ReplaceAll(string(good), `"RS256"`, `"RS512"`))), "jwks.keys",
+			`has no signing key for the allowed algorithms (RS256); skipped keys[0] (alg "RS512" not allowed), keys[1] (alg "RS512" not allowed)`},
+		{"private key", cfg(jwksOf(t, priv)), "jwks.keys[0]", "is a private key"},
+		{"private EC key", cfg(jwksOf(t, pub1, ec)), "jwks.keys[1]", "is a private key"},
+		{"secret key", cfg([]byte(`{"keys":[{"kty":"oct","kid":"s","k":"c2VjcmV0"}]}`)), "jwks.keys[0].kty", `got "oct"`},
+		{"no kty", cfg([]byte(`{"keys":[{"kid":"s"}]}`)), "jwks.keys[0].kty", "got null"},
+		{"1024-bit key", cfg([]byte(shortJWKS)), "jwks.keys[0]", "1024 bits"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -346,12 +349,41 @@ func TestNewErrors(t *testing.T) {
 			if err == nil {
 				t.Fatalf("New(%s) = %v, nil; want an error", tt.name, v)
 			}
-			t.Log(err)
+			ce, ok := errors.AsType[*verifier.ConfigError](err)
+			if !ok || ce.Field != tt.wantField || !strings.Contains(ce.Problem, tt.want) {
+				t.Fatalf("New(%s) = %v; want a ConfigError for %s saying %q", tt.name, err, tt.wantField, tt.want)
+			}
+			if got := err.Error(); got != "verifier: "+ce.Field+": "+ce.Problem {
+				t.Errorf("Error() = %q", got)
+			}
 		})
 	}
-	// An EC key beside an RSA key is ignored, not an error.
-	if _, err := verifier.New(verifier.Config{Issuer: cognitoIss, ClientID: clientID, JWKS: jwksOf(t, pub1, &ec.PublicKey)}); err != nil {
-		t.Errorf("New(RSA + EC keys) = %v, want nil", err)
+	// An EC key beside an RSA key is skipped, not an error: issuers publish
+	// both, and the packager embeds the set as published.
+	mixed := cfg(jwksOf(t, pub1, &ec.PublicKey))
+	mixed.Cognito = true
+	v, err := verifier.New(mixed)
+	if err != nil {
+		t.Fatalf("New(RSA + EC keys) = %v, want nil", err)
+	}
+	tok := m.SignWith(t, "k0", "RS256", testtoken.CognitoAccess(cognitoIss, clientID, "u", nil, inAnHour))
+	if _, err := v.Verify(context.Background(), tok, verifier.UseAny); err != nil {
+		t.Errorf("Verify with the RSA key beside an EC key = %v", err)
+	}
+	if _, err := v.Verify(context.Background(), m.SignWith(t, "k1", "RS256", testtoken.CognitoAccess(cognitoIss, clientID, "u", nil, inAnHour)), verifier.UseAny); !errors.Is(err, verifier.ErrUnknownKey) {
+		t.Errorf("Verify naming the skipped EC key = %v, want ErrUnknownKey", err)
+	}
+}
+
+func TestReason(t *testing.T) {
+	for err, want := range map[error]string{
+		verifier.ErrExpired: "expired", verifier.ErrNotYetValid: "not yet valid", verifier.ErrSignature: "bad signature",
+		verifier.ErrUnknownKey: "unknown key", verifier.ErrIssuer: "wrong issuer", verifier.ErrAudience: "wrong audience",
+		verifier.ErrTokenUse: "wrong token use", verifier.ErrMalformed: "malformed", errors.New("other"): "invalid", nil: "invalid",
+	} {
+		if got := verifier.Reason(fmt.Errorf("wrapped: %w", err)); got != want {
+			t.Errorf("Reason(%v) = %q, want %q", err, got, want)
+		}
 	}
 }
 
@@ -491,9 +523,23 @@ func FuzzParseBearer(f *testing.F) {
 	})
 }
 
+// FuzzVerify runs arbitrary tokens through a Cognito verifier and through
+// an OIDC verifier that allows every supported algorithm (so the EC, Ed25519
+// and PSS paths and the token-typing rules are explored too).
 func FuzzVerify(f *testing.F) {
 	m := testtoken.Keys(f)
 	v := newVerifier(f, true, m.JWKS())
+	es := testtoken.NewKey(f, "es", "ES256")
+	ed := testtoken.NewKey(f, "ed", "EdDSA")
+	ps := testtoken.NewKey(f, "ps", "PS256")
+	all, err := verifier.New(verifier.Config{
+		Issuer: oidcIss, ClientID: clientID, Audiences: []string{api}, UntypedAccessTokens: true,
+		Algorithms: verifier.SupportedAlgorithms(), GroupsClaim: "realm_access.roles", ClaimPaths: []string{"tenant.id"},
+		JWKS: testtoken.JWKSOf(f, es.JWK(true), ed.JWK(false), ps.JWK(true)), ClockSkew: skew, Now: fixedClock, CacheSize: -1,
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
 	claims := testtoken.CognitoAccess(cognitoIss, clientID, "u", []string{"g"}, inAnHour)
 	f.Add(m.Sign(f, claims))
 	f.Add(m.SignWith(f, "", "none", claims))
@@ -501,19 +547,22 @@ func FuzzVerify(f *testing.F) {
 	f.Add("...")
 	f.Add("eyJhbGciOiJSUzI1NiIsImtpZCI6InRlc3Qta2V5LTEifQ.e30.")
 	f.Add("a.b.c")
+	for _, k := range []*testtoken.Key{es, ed, ps} {
+		f.Add(k.SignHeader(f, typed(k.Alg, k.KeyID), accessClaims(oidcIss)))
+		f.Add(k.Sign(f, with(accessClaims(oidcIss), "nonce", "n", "realm_access", map[string]any{"roles": []any{"a"}})))
+	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		id, err := v.Verify(context.Background(), raw, verifier.UseAny)
-		if err == nil {
-			if id == nil || id.Subject == "" {
-				t.Fatalf("Verify(%q) = %+v, nil", raw, id)
+		for _, v := range []*verifier.Verifier{v, all} {
+			id, err := v.Verify(context.Background(), raw, verifier.UseAny)
+			if err == nil {
+				if id == nil || id.Subject == "" || (id.TokenUse != verifier.UseAccess && id.TokenUse != verifier.UseID) {
+					t.Fatalf("Verify(%q) = %+v, nil", raw, id)
+				}
+				continue
 			}
-			return
-		}
-		for _, s := range allSentinel {
-			if errors.Is(err, s) {
-				return
+			if !slices.ContainsFunc(allSentinel, func(s error) bool { return errors.Is(err, s) }) {
+				t.Fatalf("Verify(%q) error %v matches no sentinel", raw, err)
 			}
 		}
-		t.Fatalf("Verify(%q) error %v matches no sentinel", raw, err)
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/idp"
+	"github.com/edgeauth/edgeauth/shared/introspect"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 	"github.com/edgeauth/edgeauth/shared/page"
 	"github.com/edgeauth/edgeauth/shared/session"
@@ -33,6 +34,7 @@ type Handler struct {
 	sessions *session.Store
 	idp      *idp.Provider
 	pages    *page.Renderer
+	opaque   *introspect.Checker // nil without an introspection endpoint
 	use      verifier.TokenUse
 	now      func() time.Time
 	log      *slog.Logger
@@ -47,13 +49,13 @@ func New(d lambdafn.Deps) (*Handler, error) {
 		return nil, fmt.Errorf("checkauth: %w", err)
 	}
 	c := d.Config
-	rules, err := authz.New(c.Rules)
-	if err != nil {
-		return nil, fmt.Errorf("checkauth: %w", err)
+	use := verifier.UseAccess
+	if c.BearerToken == config.BearerInsecureIDToken {
+		use = verifier.UseAny
 	}
 	return &Handler{
-		cfg: c, verify: parts.Verifier, rules: rules, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages,
-		use: verifier.TokenUse(c.BearerToken), now: d.Now, log: d.Logger,
+		cfg: c, verify: parts.Verifier, rules: parts.Rules, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages,
+		opaque: parts.Introspect, use: use, now: d.Now, log: d.Logger,
 	}, nil
 }
 
@@ -65,83 +67,121 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(""))), nil
 	}
 	rid := lambdafn.RequestID(ctx, dist)
-	log := h.log.With("request_id", rid, "path", req.Path())
-	paths, err := authz.Readings(req.Path())
+	log := h.log.With("request_id", rid, "path", lambdafn.Excerpt(req.Path()))
+	paths, err := authz.Read(req.Path())
 	if err != nil {
 		log.InfoContext(ctx, "decision", "decision", "reject", "reason", "malformed path")
 		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
 	}
-	r := &request{h: h, ctx: ctx, req: req, dist: dist, rid: rid, paths: paths, log: log}
+	r := &request{h: h, req: req, dist: dist, rid: rid, paths: paths, log: log}
 	if _, ok := req.Headers["authorization"]; ok {
-		return r.bearer(), nil
+		return r.bearer(ctx), nil
 	}
-	return r.browser(), nil
+	return r.browser(ctx), nil
 }
 
 // request is one decision in progress.
 type request struct {
 	h     *Handler
-	ctx   context.Context
 	req   *edge.Request
 	dist  edge.Config
 	rid   string
-	paths []string // every reading of the path the rules must pass (authz.Readings)
+	paths authz.Readings
 	log   *slog.Logger
 }
 
-func (r *request) logDecision(decision, reason string, id *verifier.Identity) {
+func (r *request) logDecision(ctx context.Context, decision, reason string, id *verifier.Identity) {
 	attrs := []any{"decision", decision, "reason", reason}
 	if id != nil && id.Subject != "" {
 		attrs = append(attrs, "subject", id.Subject)
 	}
-	r.log.InfoContext(r.ctx, "decision", attrs...)
+	r.log.InfoContext(ctx, "decision", attrs...)
 }
 
 // pass sends the request on without the Authorization header and the suite's
 // cookies: the origin never sees credentials (S3 would also reject a foreign
-// Authorization header and caps header sections at 8 KB).
-func (r *request) pass(reason string, id *verifier.Identity) edge.Result {
+// Authorization header and caps header sections at 8 KB). The Cookie header
+// is rewritten, not read: every pair but the suite's stays as sent.
+func (r *request) pass(ctx context.Context, reason string, id *verifier.Identity) edge.Result {
 	r.req.Headers.Del("authorization")
 	r.req.DropCookies(r.h.sessions.IsSuiteCookie)
-	r.logDecision("allow", reason, id)
+	r.logDecision(ctx, "allow", reason, id)
 	return edge.Continue(r.req)
 }
 
 // bearer handles a request with an Authorization header: it is an API call,
 // so it is never redirected.
-func (r *request) bearer() edge.Result {
-	_, public := r.h.rules.MatchAll(r.paths)
+func (r *request) bearer(ctx context.Context) edge.Result {
+	public := r.h.rules.Decide(r.paths, nil).Public
 	values := r.req.Headers.Values("authorization")
 	if len(values) != 1 {
 		if public {
-			return r.pass("public", nil)
+			return r.pass(ctx, "public", nil)
 		}
-		r.logDecision("reject", "several authorization headers", nil)
+		r.logDecision(ctx, "reject", "several authorization headers", nil)
 		return edge.Respond(r.challenge(http.StatusBadRequest, "invalid_request", "one Authorization header is allowed"))
 	}
 	raw, err := verifier.ParseBearer(values[0])
 	switch {
 	case public:
 		// A public path needs no credential; a bad one does not make it private.
-		return r.pass("public", nil)
+		return r.pass(ctx, "public", nil)
 	case errors.Is(err, verifier.ErrNoBearer):
-		r.logDecision("reject", "authorization is not a bearer token", nil)
+		r.logDecision(ctx, "reject", "authorization is not a bearer token", nil)
 		return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
 	case err != nil:
-		r.logDecision("reject", "malformed bearer header", nil)
+		r.logDecision(ctx, "reject", "malformed bearer header", nil)
 		return edge.Respond(r.challenge(http.StatusBadRequest, "invalid_request", "malformed Authorization header"))
 	}
-	id, err := r.h.verify.Verify(r.ctx, raw, r.h.use)
-	if err != nil {
-		r.logDecision("reject", "invalid token: "+verifyReason(err), nil)
+	id, how, err := r.token(ctx, raw)
+	switch {
+	case errors.Is(err, introspect.ErrUnavailable):
+		// Never a pass: the client may try again in a moment.
+		r.log.WarnContext(ctx, "decision", "decision", "unavailable", "reason", introspect.Reason(err), "err", err)
+		return edge.Respond(r.unavailable())
+	case err != nil:
+		r.logDecision(ctx, "reject", "invalid token: "+introspect.Reason(err), nil)
 		return edge.Respond(r.challenge(http.StatusUnauthorized, "invalid_token", tokenErrorText(err)))
 	}
-	d := r.h.rules.DecideAll(r.paths, id)
+	d := r.h.rules.Decide(r.paths, id)
 	if !d.Allow {
-		r.logDecision("deny", d.Reason, id)
+		r.logDecision(ctx, "deny", d.Reason, id)
 		return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "the token does not grant access to this path"))
 	}
-	return r.pass("bearer: "+d.Reason, id)
+	return r.pass(ctx, how+d.Reason, id)
+}
+
+// token checks a Bearer token: a JWT (three dot-separated parts) against
+// the pinned key set, anything else at the introspection endpoint when one
+// is configured (within the Lambda deadline, less a margin). A JWT is never
+// introspected: providers answer inactive for their JWTs (oidc-provider) or
+// would only repeat what the signature says. how names the path taken for
+// the log line.
+func (r *request) token(ctx context.Context, raw string) (id *verifier.Identity, how string, err error) {
+	if strings.Count(raw, ".") == 2 || r.h.opaque == nil {
+		id, err = r.h.verify.Verify(ctx, raw, r.h.use)
+		return id, "bearer: ", err
+	}
+	ctx, cancel := lambdafn.Budget(ctx)
+	defer cancel()
+	id, err = r.h.opaque.Check(ctx, raw)
+	return id, "bearer (introspected): ", err
+}
+
+// RetryAfter is what a 503 for an IdP that could not check a token tells
+// the client to wait, in seconds.
+const RetryAfter = "5"
+
+// unavailable is the answer when the IdP cannot check a token now: 503 with
+// Retry-After (RFC 9110 §10.2.3), no challenge (the token may be fine).
+func (r *request) unavailable() *edge.Response {
+	resp := edge.NewResponse(http.StatusServiceUnavailable, r.h.cfg.Secure())
+	resp.Headers.Set("Retry-After", RetryAfter)
+	r.allowCORS(resp)
+	if resp.Headers.Get("access-control-allow-origin") != "" {
+		resp.Headers.Set("Access-Control-Expose-Headers", "Retry-After")
+	}
+	return resp.Text("Service Unavailable: the access token could not be checked now; try again shortly\n")
 }
 
 // challenge is an RFC 6750 answer: WWW-Authenticate with an error code when a
@@ -185,23 +225,24 @@ func (r *request) realm() string {
 }
 
 // browser handles a request without an Authorization header: the session
-// cookie, or a login.
-func (r *request) browser() edge.Result {
-	_, public := r.h.rules.MatchAll(r.paths)
+// cookie, or a login. The Cookie header is parsed once, here, for every
+// cookie the decision reads.
+func (r *request) browser(ctx context.Context) edge.Result {
 	switch {
-	case public:
-		return r.pass("public", nil)
+	case r.h.rules.Decide(r.paths, nil).Public:
+		return r.pass(ctx, "public", nil)
 	case r.isPreflight():
-		return r.pass("cors preflight", nil)
+		return r.pass(ctx, "cors preflight", nil)
 	}
-	sess, err := r.h.sessions.Session(r.req)
+	jar := r.req.Cookies()
+	sess, err := r.h.sessions.Session(jar)
 	switch {
 	case err == nil:
-		d := r.h.rules.DecideAll(r.paths, &sess.Identity)
+		d := r.h.rules.Decide(r.paths, &sess.Identity)
 		if d.Allow {
-			return r.pass("session: "+d.Reason, &sess.Identity)
+			return r.pass(ctx, "session: "+d.Reason, &sess.Identity)
 		}
-		r.logDecision("deny", d.Reason, &sess.Identity)
+		r.logDecision(ctx, "deny", d.Reason, &sess.Identity)
 		if r.looksLikeAPI() {
 			return edge.Respond(r.challenge(http.StatusForbidden, "insufficient_scope", "not allowed for this identity"))
 		}
@@ -218,20 +259,20 @@ func (r *request) browser() edge.Result {
 		// follow the refresh too; only scripted cross-site or JSON calls
 		// get the 401.
 		if r.isScriptedCall() {
-			r.logDecision("reject", "session expired (api)", &sess.Identity)
+			r.logDecision(ctx, "reject", "session expired (api)", &sess.Identity)
 			return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
 		}
-		return r.refresh(&sess.Identity)
+		return r.refresh(ctx, jar, &sess.Identity)
 	}
 	reason := "no session"
 	if !errors.Is(err, session.ErrNoSession) {
 		reason = "session " + session.Reason(err)
 	}
 	if r.looksLikeAPI() {
-		r.logDecision("reject", reason+" (api)", nil)
+		r.logDecision(ctx, "reject", reason+" (api)", nil)
 		return edge.Respond(r.challenge(http.StatusUnauthorized, "", ""))
 	}
-	return r.login(reason, !errors.Is(err, session.ErrNoSession))
+	return r.login(ctx, jar, reason, !errors.Is(err, session.ErrNoSession))
 }
 
 // looksLikeAPI reports a request that must get a 401 rather than a
@@ -277,51 +318,46 @@ func (r *request) isPreflight() bool {
 }
 
 // refresh sends the browser through the refresh path with the full requested
-// URI, signed so the refresh endpoint is no open redirector.
-func (r *request) refresh(id *verifier.Identity) edge.Result {
-	ret, err := r.h.sessions.SignReturn(r.returnPath())
-	if err != nil {
-		r.log.ErrorContext(r.ctx, "sign return path", "err", err)
-		return r.login("session expired; return path unsignable", true)
+// URI, signed so the refresh endpoint is no open redirector. SignReturn is
+// the one check of the return path; one it refuses becomes "/".
+func (r *request) refresh(ctx context.Context, jar edge.Cookies, id *verifier.Identity) edge.Result {
+	ret, err := r.h.sessions.SignReturn(r.req.PathAndQuery())
+	if errors.Is(err, session.ErrBadReturn) {
+		ret, err = r.h.sessions.SignReturn("/")
 	}
-	r.logDecision("refresh", "session expired", id)
+	if err != nil {
+		r.log.ErrorContext(ctx, "sign return path", "err", err)
+		return r.login(ctx, jar, "session expired; return path unsignable", true)
+	}
+	r.logDecision(ctx, "refresh", "session expired", id)
 	return edge.Respond(edge.Redirect(r.h.cfg.Paths.RefreshAuth+"?return="+url.QueryEscape(ret), r.h.cfg.Secure()))
-}
-
-// returnPath is the requested path and query when it is a safe same-origin
-// path, else "/".
-func (r *request) returnPath() string {
-	p, err := session.CleanReturnPath(r.req.PathAndQuery())
-	if err != nil {
-		return "/"
-	}
-	return p
 }
 
 // login starts a sign-in attempt: PKCE verifier, nonce and return path go
 // into a login-state cookie named after the attempt, whose id is the state.
-func (r *request) login(reason string, clearSession bool) edge.Result {
-	verifierStr, nonce := idp.NewVerifier(), idp.NewNonce()
-	attempt, cookies, err := r.h.sessions.NewLogin(r.req, session.LoginState{
-		Nonce: nonce, Verifier: verifierStr, ReturnTo: r.returnPath(), Created: r.h.now(),
-	})
+// NewLogin is the one check of the return path (the requested path and
+// query); one it refuses becomes "/".
+func (r *request) login(ctx context.Context, jar edge.Cookies, reason string, clearSession bool) edge.Result {
+	ls := session.LoginState{Nonce: idp.NewNonce(), Verifier: idp.NewVerifier(), ReturnTo: r.req.PathAndQuery(), Created: r.h.now()}
+	attempt, cookies, err := r.h.sessions.NewLogin(jar, ls)
+	if errors.Is(err, session.ErrBadReturn) {
+		ls.ReturnTo = "/"
+		attempt, cookies, err = r.h.sessions.NewLogin(jar, ls)
+	}
 	if err != nil {
-		r.log.ErrorContext(r.ctx, "start login", "err", err)
+		r.log.ErrorContext(ctx, "start login", "err", err)
 		return edge.Respond(r.h.pages.Response(http.StatusInternalServerError, page.Page{
 			Kind: page.Error, Title: "Sign-in could not start",
 			Message: "Something went wrong on our side. Please try again.", RequestID: r.rid, Link: "/", LinkText: "Try again",
 		}))
 	}
 	origin := r.h.cfg.PublicOrigin(r.dist.DistributionDomainName, r.req.ViewerHosts()...)
-	to := r.h.idp.AuthorizeURL(origin+r.h.cfg.Paths.ParseAuth, attempt, nonce, verifierStr)
-	resp := edge.Redirect(to, r.h.cfg.Secure())
-	for _, c := range cookies {
-		resp.SetCookie(c)
-	}
+	to := r.h.idp.AuthorizeURL(origin+r.h.cfg.Paths.ParseAuth, attempt, ls.Nonce, ls.Verifier)
+	resp := edge.Redirect(to, r.h.cfg.Secure()).SetCookies(cookies...)
 	if clearSession {
 		resp.SetCookie(r.h.sessions.ExpireSession())
 	}
-	r.logDecision("login", reason, nil)
+	r.logDecision(ctx, "login", reason, nil)
 	return edge.Respond(resp)
 }
 
@@ -330,24 +366,6 @@ func badRequest(rid string) page.Page {
 		Kind: page.Error, Title: "Bad request",
 		Message: "The address of this request is not valid.", RequestID: rid, Link: "/", LinkText: "Go to the home page",
 	}
-}
-
-// verifyReason names a verification failure for the log, never the token.
-func verifyReason(err error) string {
-	for _, c := range []struct {
-		err  error
-		name string
-	}{
-		{verifier.ErrExpired, "expired"}, {verifier.ErrNotYetValid, "not yet valid"},
-		{verifier.ErrSignature, "bad signature"}, {verifier.ErrUnknownKey, "unknown key"},
-		{verifier.ErrIssuer, "wrong issuer"}, {verifier.ErrAudience, "wrong audience"},
-		{verifier.ErrTokenUse, "wrong token use"}, {verifier.ErrMalformed, "malformed"},
-	} {
-		if errors.Is(err, c.err) {
-			return c.name
-		}
-	}
-	return "invalid"
 }
 
 // tokenErrorText is the error_description sent to the client: a fixed phrase

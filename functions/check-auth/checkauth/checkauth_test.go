@@ -41,10 +41,7 @@ func newFixture(t testing.TB, edit func(map[string]any)) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := session.FromConfig(cfg, suitetest.Clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := suitetest.Sessions(t, cfg, suitetest.Clock)
 	return &fixture{cfg: cfg, h: h, sessions: s, mint: testtoken.Keys(t), logs: logs}
 }
 
@@ -52,10 +49,7 @@ func (f *fixture) sessionCookie(t testing.TB, groups []string, expiry time.Time,
 	t.Helper()
 	// A store whose clock is two hours back mints cookies that have
 	// expired by now; it shares the keys.
-	s, err := session.FromConfig(f.cfg, func() time.Time { return suitetest.Now.Add(-2 * time.Hour) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := suitetest.Sessions(t, f.cfg, func() time.Time { return suitetest.Now.Add(-2 * time.Hour) })
 	c, err := s.EncodeSession(session.Session{
 		Identity:   verifier.Identity{Subject: sub, Username: "alice", Groups: groups, Claims: map[string]string{"sub": sub}},
 		Expiry:     expiry,
@@ -246,7 +240,7 @@ func TestLoginRedirect(t *testing.T) {
 	}
 	callback := suitetest.Request(t, "/parseauth?code=x&state="+q.Get("state"), "Cookie", suitetest.CookieHeader(lc))
 	req, _, _ := callback.Request()
-	ls, err := f.sessions.Login(req, q.Get("state"))
+	ls, err := f.sessions.Login(req.Cookies(), q.Get("state"))
 	if err != nil {
 		t.Fatalf("login state cannot be read back: %v", err)
 	}
@@ -464,7 +458,7 @@ func TestLoginReturnPathIsSafe(t *testing.T) {
 		state := suitetest.Location(t, res.Response).Query().Get("state")
 		cb := suitetest.Request(t, "/parseauth", "Cookie", suitetest.CookieHeader(suitetest.SetCookies(t, res.Response)[0]))
 		req, _, _ := cb.Request()
-		ls, err := f.sessions.Login(req, state)
+		ls, err := f.sessions.Login(req.Cookies(), state)
 		if err != nil || ls.ReturnTo != want {
 			t.Errorf("%s: return path = %q, %v; want %q", uri, ls.ReturnTo, err, want)
 		}

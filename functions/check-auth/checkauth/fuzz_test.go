@@ -102,7 +102,7 @@ func validSession(t *testing.T, fx *fixture, cookie string) bool {
 	ev := suitetest.Request(t, "/")
 	req, _, _ := ev.Request()
 	req.Headers.Set("Cookie", cookie)
-	_, err := fx.sessions.Session(req)
+	_, err := fx.sessions.Session(req.Cookies())
 	return err == nil
 }
 

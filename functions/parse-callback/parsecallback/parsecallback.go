@@ -34,6 +34,7 @@ type Handler struct {
 	idp      *idp.Provider
 	pages    *page.Renderer
 	claims   []string // claims some rule needs; the session keeps only these
+	groups   bool     // some rule needs groups
 	now      func() time.Time
 	log      *slog.Logger
 }
@@ -46,7 +47,10 @@ func New(d lambdafn.Deps) (*Handler, error) {
 		return nil, fmt.Errorf("parsecallback: %w", err)
 	}
 	c := d.Config
-	return &Handler{cfg: c, verify: parts.Verifier, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages, claims: c.RuleClaims(), now: d.Now, log: d.Logger}, nil
+	return &Handler{
+		cfg: c, verify: parts.Verifier, sessions: parts.Sessions, idp: parts.IdP, pages: parts.Pages,
+		claims: parts.Rules.Claims(), groups: parts.Rules.UsesGroups(), now: d.Now, log: d.Logger,
+	}, nil
 }
 
 // Handle serves the parse-auth and refresh paths.
@@ -59,35 +63,38 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 	rid := lambdafn.RequestID(ctx, dist)
 	ctx, cancel := lambdafn.Budget(ctx)
 	defer cancel()
-	c := &call{h: h, ctx: ctx, req: req, dist: dist, rid: rid, log: h.log.With("request_id", rid, "path", req.Path())}
+	c := &call{h: h, req: req, jar: req.Cookies(), dist: dist, rid: rid, log: h.log.With("request_id", rid, "path", lambdafn.Excerpt(req.Path()))}
 	path, err := authz.CanonicalPath(req.Path())
 	switch {
 	case err != nil:
-		return c.fail(http.StatusBadRequest, "malformed path", "Bad request", "The address of this request is not valid."), nil
+		return c.fail(ctx, http.StatusBadRequest, "malformed path", "Bad request", "The address of this request is not valid."), nil
 	case path == h.cfg.Paths.ParseAuth:
-		return c.parseAuth(), nil
+		return c.parseAuth(ctx), nil
 	case path == h.cfg.Paths.RefreshAuth:
-		return c.refreshAuth(), nil
+		return c.refreshAuth(ctx), nil
 	}
-	return c.fail(http.StatusNotFound, "not a callback path", "Not found", "There is nothing at this address."), nil
+	return c.fail(ctx, http.StatusNotFound, "not a callback path", "Not found", "There is nothing at this address."), nil
 }
 
-// call is one request in progress.
+// call is one request in progress. Its log lines carry nothing the request
+// or the IdP's answer chose beyond bounded excerpts: verifier and session
+// failures are named by verifier.Reason and session.Reason, OAuth error
+// codes pass idp.SafeErrorCode, and idp's own errors are log-safe.
 type call struct {
 	h    *Handler
-	ctx  context.Context
 	req  *edge.Request
+	jar  edge.Cookies // the request's cookies, parsed once
 	dist edge.Config
 	rid  string
 	log  *slog.Logger
 }
 
-func (c *call) logDecision(level slog.Level, decision, reason string, sub string) {
+func (c *call) logDecision(ctx context.Context, level slog.Level, decision, reason string, sub string) {
 	attrs := []any{"decision", decision, "reason", reason}
 	if sub != "" {
 		attrs = append(attrs, "subject", sub)
 	}
-	c.log.Log(c.ctx, level, "decision", attrs...)
+	c.log.Log(ctx, level, "decision", attrs...)
 }
 
 func (h *Handler) errorPage(code int, rid, title, msg, detail string) *edge.Response {
@@ -98,17 +105,13 @@ func (h *Handler) errorPage(code int, rid, title, msg, detail string) *edge.Resp
 }
 
 // fail answers with an error page; extra cookies (expirations) go with it.
-func (c *call) fail(code int, reason, title, msg string, cookies ...*http.Cookie) edge.Result {
+func (c *call) fail(ctx context.Context, code int, reason, title, msg string, cookies ...*http.Cookie) edge.Result {
 	level := slog.LevelInfo
 	if code >= 500 {
 		level = slog.LevelError
 	}
-	c.logDecision(level, "error", reason, "")
-	resp := c.h.errorPage(code, c.rid, title, msg, "")
-	for _, ck := range cookies {
-		resp.SetCookie(ck)
-	}
-	return edge.Respond(resp)
+	c.logDecision(ctx, level, "error", reason, "")
+	return edge.Respond(c.h.errorPage(code, c.rid, title, msg, "").SetCookies(cookies...))
 }
 
 func (c *call) redirectURI() string {
@@ -126,85 +129,158 @@ func single(q map[string][]string, name string) (string, bool) {
 	return v[0], true
 }
 
-func (c *call) parseAuth() edge.Result {
+func (c *call) parseAuth(ctx context.Context) edge.Result {
 	q := c.req.Query()
 	if _, ok := q["error"]; ok {
-		return c.idpError(q)
+		return c.idpError(ctx, q)
 	}
 	code, okCode := single(q, "code")
 	state, okState := single(q, "state")
 	if !okCode || !okState {
-		return c.fail(http.StatusBadRequest, "missing or duplicated code/state", "Sign-in failed",
+		return c.fail(ctx, http.StatusBadRequest, "missing or duplicated code/state", "Sign-in failed",
 			"The sign-in response was incomplete. Please start again.")
 	}
-	ls, err := c.h.sessions.Login(c.req, state)
+	ls, err := c.h.sessions.Login(c.jar, state)
 	if err != nil {
 		reason, msg := "login state "+session.Reason(err), "This sign-in attempt is unknown or has expired, perhaps because it was already used. Please start again."
 		var cookies []*http.Cookie
 		if !errors.Is(err, session.ErrNoSession) && !errors.Is(err, session.ErrInvalid) {
 			cookies = append(cookies, c.endAttempt(state)...)
 		}
-		return c.fail(http.StatusBadRequest, reason, "Sign-in failed", msg, cookies...)
+		return c.fail(ctx, http.StatusBadRequest, reason, "Sign-in failed", msg, cookies...)
 	}
 	endAttempt := c.endAttempt(state)
-	tokens, err := c.h.idp.Exchange(c.ctx, code, ls.Verifier, c.redirectURI())
+	tokens, err := c.h.idp.Exchange(ctx, code, ls.Verifier, c.redirectURI())
 	if err != nil {
-		return c.idpFailure("exchange", err, endAttempt...)
+		return c.idpFailure(ctx, "exchange", err, endAttempt...)
 	}
-	id, err := c.h.verify.Verify(c.ctx, tokens.IDToken, verifier.UseID)
+	id, err := c.h.verify.Verify(ctx, tokens.IDToken, verifier.UseID)
 	if err != nil {
-		return c.fail(http.StatusBadGateway, "id token rejected: "+err.Error(), "Sign-in failed",
+		return c.fail(ctx, http.StatusBadGateway, "id token rejected: "+verifier.Reason(err), "Sign-in failed",
 			"The identity provider's answer could not be verified.", endAttempt...)
 	}
 	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(ls.Nonce)) != 1 {
-		return c.fail(http.StatusBadRequest, "nonce mismatch", "Sign-in failed",
+		return c.fail(ctx, http.StatusBadRequest, "nonce mismatch", "Sign-in failed",
 			"The sign-in response does not belong to this attempt. Please start again.", endAttempt...)
 	}
-	if err := c.checkAccessToken(tokens.AccessToken, id); err != nil {
-		return c.fail(http.StatusBadGateway, "access token rejected: "+err.Error(), "Sign-in failed",
+	used, err := c.useAccessToken(ctx, tokens.AccessToken, id)
+	if err != nil {
+		return c.fail(ctx, http.StatusBadGateway, "access token rejected: "+rejection(err), "Sign-in failed",
 			"The identity provider's answer could not be verified.", endAttempt...)
+	}
+	if err := c.fillFromUserinfo(ctx, tokens.AccessToken, id); err != nil {
+		if errors.Is(err, errOtherSubject) {
+			return c.fail(ctx, http.StatusBadGateway, "userinfo rejected: "+errOtherSubject.Error(), "Sign-in failed",
+				"The identity provider's answer could not be verified.", endAttempt...)
+		}
+		return c.idpFailure(ctx, "userinfo", err, endAttempt...)
 	}
 	cookies, note, err := c.newSession(id, tokens.RefreshToken, tokens.IDToken, true)
 	if err != nil {
-		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
+		return c.fail(ctx, http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
 			"Your account's sign-in data is too large to keep in this browser. Please contact the site's operator.", endAttempt...)
 	}
-	resp := edge.Redirect(cleanReturn(ls.ReturnTo), c.h.cfg.Secure())
-	for _, ck := range endAttempt {
-		resp.SetCookie(ck)
-	}
-	for _, ck := range cookies {
-		resp.SetCookie(ck)
-	}
-	c.logDecision(slog.LevelInfo, "signed-in", "code exchanged"+note, id.Subject)
+	// Login checked ls.ReturnTo (CleanReturnPath): it is sent as it is.
+	resp := edge.Redirect(ls.ReturnTo, c.h.cfg.Secure()).SetCookies(endAttempt...).SetCookies(cookies...)
+	c.logDecision(ctx, slog.LevelInfo, "signed-in", "code exchanged"+used+note, id.Subject)
 	return edge.Respond(resp)
 }
 
 // endAttempt expires the attempt's login cookie and takes it off the
 // attempts index: what every answer to an attempt's callback sends.
 func (c *call) endAttempt(state string) []*http.Cookie {
-	return []*http.Cookie{c.h.sessions.ExpireLogin(state), c.h.sessions.FinishLogin(c.req, state)}
+	return []*http.Cookie{c.h.sessions.ExpireLogin(state), c.h.sessions.FinishLogin(c.jar, state)}
 }
 
-// checkAccessToken verifies a JWT access token when the IdP issues one, and
-// that it speaks for the same subject. Opaque access tokens (some OIDC
-// providers) cannot be checked here and are not used by the suite.
-func (c *call) checkAccessToken(raw string, id *verifier.Identity) error {
-	if raw == "" || strings.Count(raw, ".") != 2 {
-		return nil
+// errOtherSubject: the access token speaks for someone else.
+var errOtherSubject = errors.New("subject differs from the id token's")
+
+// rejection names why a token was refused, for the log: never the
+// verifier's own text, which quotes parts of the token.
+func rejection(err error) string {
+	if errors.Is(err, errOtherSubject) {
+		return errOtherSubject.Error()
 	}
-	at, err := c.h.verify.Verify(c.ctx, raw, verifier.UseAccess)
+	return verifier.Reason(err)
+}
+
+// useAccessToken takes from the access token of a code exchange or a
+// refresh what the suite uses of it, the scopes (and the groups when the ID
+// token has none), and only when it verifies as an access token for the
+// configured audiences: the ID token proves the login, so an access token
+// that is opaque, addressed to an API the suite does not serve (aud = the
+// API's URL, or aud: []), or not told apart from an ID token is not used,
+// and the login goes on. The note says so for the log line. A verified
+// access token for another subject is refused (errOtherSubject): the
+// provider's answer does not hang together.
+func (c *call) useAccessToken(ctx context.Context, raw string, id *verifier.Identity) (note string, err error) {
+	if raw == "" {
+		return "", nil
+	}
+	if strings.Count(raw, ".") != 2 {
+		return "; access token opaque, not used", nil
+	}
+	at, err := c.h.verify.Verify(ctx, raw, verifier.UseAccess)
 	if err != nil {
-		return err
+		return "; access token not used: " + verifier.Reason(err), nil
 	}
 	if at.Subject != id.Subject {
-		return errors.New("subject differs from the id token's")
+		return "", errOtherSubject
 	}
 	if len(id.Scopes) == 0 {
 		id.Scopes = at.Scopes
 	}
 	if len(id.Groups) == 0 {
 		id.Groups = at.Groups
+	}
+	return "", nil
+}
+
+// fillFromUserinfo reads, with config userinfo on, the claims the suite
+// uses that the ID token lacks (groups when a rule names them, the claims
+// of {claim} rule segments) from the userinfo endpoint, as spec-strict
+// providers put them there (OpenID Connect Core §5.4). The answer must be
+// for the ID token's subject (§5.3.2), else errOtherSubject. A failure to
+// read it is the caller's to answer: a session without the groups its rules
+// need would only be refused later, page after page.
+func (c *call) fillFromUserinfo(ctx context.Context, accessToken string, id *verifier.Identity) error {
+	if !c.h.cfg.Userinfo {
+		return nil
+	}
+	var missing []string
+	for _, name := range c.h.claims {
+		if id.Claim(name) == "" {
+			missing = append(missing, name)
+		}
+	}
+	needGroups := c.h.groups && id.Groups == nil
+	if !needGroups && len(missing) == 0 {
+		return nil
+	}
+	claims, err := c.h.idp.Userinfo(ctx, accessToken)
+	if err != nil {
+		return err
+	}
+	u := c.h.verify.IdentityOf(claims)
+	if subtle.ConstantTimeCompare([]byte(u.Subject), []byte(id.Subject)) != 1 {
+		return errOtherSubject
+	}
+	if needGroups {
+		id.Groups = u.Groups
+	}
+	for _, name := range missing {
+		if v := u.Claim(name); v != "" {
+			if id.Claims == nil {
+				id.Claims = map[string]string{}
+			}
+			id.Claims[name] = v
+		}
+	}
+	if id.Username == "" {
+		id.Username = u.Username
+	}
+	if id.Email == "" {
+		id.Email = u.Email
 	}
 	return nil
 }
@@ -248,20 +324,19 @@ func (c *call) newSession(id *verifier.Identity, refreshToken, idToken string, w
 }
 
 // idpError shows the IdP's error, with its description escaped by the page
-// template, and ends the attempt the state names.
-func (c *call) idpError(q map[string][]string) edge.Result {
+// template, and ends the attempt the state names. The log gets the error
+// code only as idp.SafeErrorCode passes it: anyone can forge this redirect.
+func (c *call) idpError(ctx context.Context, q map[string][]string) edge.Result {
 	code := first(q["error"])
 	status := http.StatusBadRequest
 	if code == "access_denied" {
 		status = http.StatusUnauthorized
 	}
-	c.logDecision(slog.LevelInfo, "error", "idp error: "+safeToken(code), "")
+	c.logDecision(ctx, slog.LevelInfo, "error", "idp error: "+idp.SafeErrorCode(code), "")
 	resp := c.h.errorPage(status, c.rid, "Sign-in was not completed",
 		"The identity provider reported a problem with this sign-in.", idpDetail(code, first(q["error_description"])))
 	if state, ok := single(q, "state"); ok && session.ValidAttemptID(state) {
-		for _, ck := range c.endAttempt(state) {
-			resp.SetCookie(ck)
-		}
+		resp.SetCookies(c.endAttempt(state)...)
 	}
 	return edge.Respond(resp)
 }
@@ -277,20 +352,6 @@ func idpDetail(code, desc string) string {
 	return code + ": " + desc
 }
 
-// safeToken keeps an OAuth error code loggable: the RFC limits codes to
-// printable ASCII; anything else is not echoed.
-func safeToken(s string) string {
-	if len(s) > 64 {
-		return "(long)"
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
-			return "(invalid)"
-		}
-	}
-	return s
-}
-
 func first(v []string) string {
 	if len(v) == 0 {
 		return ""
@@ -300,18 +361,19 @@ func first(v []string) string {
 
 // idpFailure maps an IdP call's failure to a page: invalid_grant is the
 // user's (an old or used code) and a 400; the rest is the IdP's and a 502.
-// No session cookie is set.
-func (c *call) idpFailure(step string, err error, cookies ...*http.Cookie) edge.Result {
+// No session cookie is set. idp's errors are log-safe: they carry the OAuth
+// error code and status, never a body or a token.
+func (c *call) idpFailure(ctx context.Context, step string, err error, cookies ...*http.Cookie) edge.Result {
 	reason := step + ": " + err.Error()
 	switch {
 	case errors.Is(err, idp.ErrInvalidGrant):
-		return c.fail(http.StatusBadRequest, reason, "Sign-in failed",
+		return c.fail(ctx, http.StatusBadRequest, reason, "Sign-in failed",
 			"This sign-in link has expired or was already used. Please start again.", cookies...)
 	case errors.Is(err, idp.ErrRejected):
-		return c.fail(http.StatusBadGateway, reason, "Sign-in failed",
+		return c.fail(ctx, http.StatusBadGateway, reason, "Sign-in failed",
 			"The identity provider refused the sign-in. Please try again later.", cookies...)
 	}
-	return c.fail(http.StatusBadGateway, reason, "Sign-in failed",
+	return c.fail(ctx, http.StatusBadGateway, reason, "Sign-in failed",
 		"The identity provider could not be reached. Please try again in a moment.", cookies...)
 }
 
@@ -319,30 +381,27 @@ func (c *call) idpFailure(step string, err error, cookies ...*http.Cookie) edge.
 // refresh token is missing or refused, both credential cookies are expired
 // and the browser goes back to its page, where check-auth starts a login:
 // with the session cookie gone, no loop can form.
-func (c *call) refreshAuth() edge.Result {
+func (c *call) refreshAuth(ctx context.Context) edge.Result {
 	ret := "/"
 	if raw, ok := single(c.req.Query(), "return"); ok {
+		// VerifyReturn checks the path (CleanReturnPath): it is sent as it is.
 		if p, err := c.h.sessions.VerifyReturn(raw); err == nil {
-			ret = cleanReturn(p)
+			ret = p
 		}
 	}
-	old, serr := c.h.sessions.Session(c.req)
+	old, serr := c.h.sessions.Session(c.jar)
 	signOutCookies := func() []*http.Cookie {
 		return append([]*http.Cookie{c.h.sessions.ExpireSession()}, c.h.sessions.ExpireRefresh()...)
 	}
 	restart := func(reason string) edge.Result {
-		c.logDecision(slog.LevelInfo, "login", reason, "")
-		resp := edge.Redirect(ret, c.h.cfg.Secure())
-		for _, ck := range signOutCookies() {
-			resp.SetCookie(ck)
-		}
-		return edge.Respond(resp)
+		c.logDecision(ctx, slog.LevelInfo, "login", reason, "")
+		return edge.Respond(edge.Redirect(ret, c.h.cfg.Secure()).SetCookies(signOutCookies()...))
 	}
-	rt, err := c.h.sessions.Refresh(c.req)
+	rt, err := c.h.sessions.Refresh(c.jar)
 	if err != nil {
 		return restart("refresh cookie " + session.Reason(err))
 	}
-	tokens, err := c.h.idp.Refresh(c.ctx, rt.RefreshToken)
+	tokens, err := c.h.idp.Refresh(ctx, rt.RefreshToken)
 	switch {
 	case errors.Is(err, idp.ErrInvalidGrant):
 		return restart("refresh token refused (invalid_grant)")
@@ -353,19 +412,27 @@ func (c *call) refreshAuth() edge.Result {
 		return restart("refresh token refused: " + err.Error())
 	case err != nil:
 		// Keep the cookies: the IdP may be back in a moment.
-		return c.idpFailure("refresh", err)
+		return c.idpFailure(ctx, "refresh", err)
 	case tokens.IDToken == "":
 		return restart("refresh returned no id token")
 	}
-	id, err := c.h.verify.Verify(c.ctx, tokens.IDToken, verifier.UseID)
+	id, err := c.h.verify.Verify(ctx, tokens.IDToken, verifier.UseID)
 	if err != nil {
-		return restart("refreshed id token rejected: " + err.Error())
+		return restart("refreshed id token rejected: " + verifier.Reason(err))
 	}
 	if (serr == nil || errors.Is(serr, session.ErrExpired)) && old.Identity.Subject != "" && old.Identity.Subject != id.Subject {
 		return restart("refreshed id token is for another subject")
 	}
-	if err := c.checkAccessToken(tokens.AccessToken, id); err != nil {
-		return restart("refreshed access token rejected: " + err.Error())
+	used, err := c.useAccessToken(ctx, tokens.AccessToken, id)
+	if err != nil {
+		return restart("refreshed access token rejected: " + rejection(err))
+	}
+	if err := c.fillFromUserinfo(ctx, tokens.AccessToken, id); err != nil {
+		if errors.Is(err, errOtherSubject) {
+			return restart("refreshed userinfo rejected: " + errOtherSubject.Error())
+		}
+		// Keep the cookies: the IdP may be back in a moment.
+		return c.idpFailure(ctx, "userinfo", err)
 	}
 	if !id.Expiry.After(c.h.now()) {
 		return restart("refreshed session already expired")
@@ -376,21 +443,9 @@ func (c *call) refreshAuth() edge.Result {
 	}
 	cookies, note, err := c.newSession(id, refreshToken, tokens.IDToken, rotated)
 	if err != nil {
-		return c.fail(http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
+		return c.fail(ctx, http.StatusBadGateway, "session cookie: "+err.Error(), "Sign-in failed",
 			"Your account's sign-in data is too large to keep in this browser.", signOutCookies()...)
 	}
-	resp := edge.Redirect(ret, c.h.cfg.Secure())
-	for _, ck := range cookies {
-		resp.SetCookie(ck)
-	}
-	c.logDecision(slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated)+note, id.Subject)
-	return edge.Respond(resp)
-}
-
-// cleanReturn keeps only a same-origin relative path.
-func cleanReturn(p string) string {
-	if clean, err := session.CleanReturnPath(p); err == nil {
-		return clean
-	}
-	return "/"
+	c.logDecision(ctx, slog.LevelInfo, "refreshed", fmt.Sprintf("rotated=%v", rotated)+used+note, id.Subject)
+	return edge.Respond(edge.Redirect(ret, c.h.cfg.Secure()).SetCookies(cookies...))
 }

@@ -77,7 +77,9 @@ type fixture struct {
 	index    *http.Cookie // the attempts index of the last login
 }
 
-func newFixture(t testing.TB) *fixture {
+// newFixture builds parse-callback from testdata/config/oidc.json with
+// the token endpoint on a real test server; edits change the config first.
+func newFixture(t testing.TB, edits ...func(m map[string]any)) *fixture {
 	t.Helper()
 	idp := newIDP(t)
 	cfg := suitetest.Config(t, "oidc.json", func(m map[string]any) {
@@ -85,6 +87,9 @@ func newFixture(t testing.TB) *fixture {
 		o["tokenEndpoint"] = idp.URL + "/token"
 		o["revocationEndpoint"] = idp.URL + "/revoke"
 		m["hosts"] = []any{"www.example.com"}
+		for _, e := range edits {
+			e(m)
+		}
 	})
 	f := &fixture{cfg: cfg, mint: testtoken.Keys(t), idp: idp, logs: &bytes.Buffer{}, now: suitetest.Now}
 	clock := func() time.Time { return f.now }
@@ -96,9 +101,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	f.h = h
-	if f.sessions, err = session.FromConfig(cfg, clock); err != nil {
-		t.Fatal(err)
-	}
+	f.sessions = suitetest.Sessions(t, cfg, clock)
 	return f
 }
 
@@ -106,7 +109,7 @@ func newFixture(t testing.TB) *fixture {
 func (f *fixture) login(t testing.TB, ls session.LoginState) (string, *http.Cookie) {
 	t.Helper()
 	req, _, _ := suitetest.Request(t, "/x").Request()
-	id, cookies, err := f.sessions.NewLogin(req, ls)
+	id, cookies, err := f.sessions.NewLogin(req.Cookies(), ls)
 	if err != nil || len(cookies) != 2 {
 		t.Fatalf("NewLogin: %v (%d cookies, want the login cookie and the attempts index)", err, len(cookies))
 	}
@@ -190,7 +193,7 @@ func TestParseAuthSignsIn(t *testing.T) {
 	// The session reads back with the identity and its groups.
 	back := suitetest.Request(t, "/docs", "Cookie", suitetest.CookieHeader(sc))
 	req, _, _ := back.Request()
-	sess, err := f.sessions.Session(req)
+	sess, err := f.sessions.Session(req.Cookies())
 	if err != nil || sess.Identity.Subject != sub || !sess.HasRefresh || !sess.Identity.InGroup("staff") {
 		t.Errorf("session = %+v, %v", sess, err)
 	}
@@ -310,7 +313,7 @@ func TestParseAuthReturnPath(t *testing.T) {
 	f := newFixture(t)
 	req, _, _ := suitetest.Request(t, "/x").Request()
 	for _, ret := range []string{"//evil.example/x", "/\\evil.example", "https://evil.example/", "/x\r\nSet-Cookie: a=b", "javascript:alert(1)", ""} {
-		if _, _, err := f.sessions.NewLogin(req, session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: ret, Created: f.now}); !errors.Is(err, session.ErrBadReturn) {
+		if _, _, err := f.sessions.NewLogin(req.Cookies(), session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: ret, Created: f.now}); !errors.Is(err, session.ErrBadReturn) {
 			t.Errorf("NewLogin(ReturnTo %q) err = %v, want ErrBadReturn", ret, err)
 		}
 	}
@@ -330,10 +333,7 @@ func (f *fixture) refreshCookies(t testing.TB, sessExpired bool) string {
 	if sessExpired {
 		exp = f.now.Add(-time.Minute)
 	}
-	past, err := session.FromConfig(f.cfg, func() time.Time { return f.now.Add(-2 * time.Hour) })
-	if err != nil {
-		t.Fatal(err)
-	}
+	past := suitetest.Sessions(t, f.cfg, func() time.Time { return f.now.Add(-2 * time.Hour) })
 	sc, err := past.EncodeSession(session.Session{Identity: verifier.Identity{Subject: sub}, Expiry: exp, HasRefresh: true})
 	if err != nil {
 		t.Fatal(err)
@@ -438,7 +438,7 @@ func TestRefreshAuth(t *testing.T) {
 			}
 			if tt.wantRotated {
 				req, _, _ := suitetest.Request(t, "/refreshauth", "Cookie", suitetest.CookieHeader(rc)).Request()
-				if back, err := f.sessions.Refresh(req); err != nil || back.RefreshToken != "refresh-new" {
+				if back, err := f.sessions.Refresh(req.Cookies()); err != nil || back.RefreshToken != "refresh-new" {
 					t.Errorf("rotated refresh token = %q, %v", back.RefreshToken, err)
 				}
 			}
@@ -487,7 +487,7 @@ func TestRefreshTokenTooLargeForACookie(t *testing.T) {
 			t.Fatalf("no new session cookie: %v", r.Headers.Values("set-cookie"))
 		}
 		req, _, _ := suitetest.Request(t, "/docs", "Cookie", suitetest.CookieHeader(sc)).Request()
-		if sess, err := f.sessions.Session(req); err != nil || sess.HasRefresh || sess.Identity.Subject != sub {
+		if sess, err := f.sessions.Session(req.Cookies()); err != nil || sess.HasRefresh || sess.Identity.Subject != sub {
 			t.Errorf("session = %+v, %v; want one without refresh", sess, err)
 		}
 		for _, p := range []string{f.cfg.Paths.RefreshAuth, f.cfg.Paths.SignOut} {

@@ -49,26 +49,27 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 			Message: "This request could not be read.", Link: "/", LinkText: "Go to the home page"})), nil
 	}
 	rid := lambdafn.RequestID(ctx, dist)
-	log := h.log.With("request_id", rid, "path", req.Path())
+	log := h.log.With("request_id", rid, "path", lambdafn.Excerpt(req.Path()))
 	secure := h.cfg.Secure()
 	path, _ := authz.CanonicalPath(req.Path())
 
-	_, serr := h.sessions.Session(req)
-	refresh, rerr := h.sessions.Refresh(req)
+	jar := req.Cookies()
+	_, serr := h.sessions.Session(jar)
+	refresh, rerr := h.sessions.Refresh(jar)
 	signedIn := serr == nil || errors.Is(serr, session.ErrExpired) || rerr == nil
-	expire := h.sessions.ExpireAll(req)
+	expire := h.sessions.ExpireAll(jar)
 
 	if !signedIn {
 		if path == h.cfg.Paths.AfterSignOut || h.cfg.Paths.AfterSignOut == h.cfg.Paths.SignOut {
 			// The after-sign-out page is served here: redirecting would loop.
 			log.InfoContext(ctx, "decision", "decision", "signed-out-page", "reason", "not signed in")
-			return edge.Respond(withCookies(h.pages.Response(http.StatusOK, page.Page{
+			return edge.Respond(h.pages.Response(http.StatusOK, page.Page{
 				Kind: page.SignedOut, Title: "You are signed out",
 				Message: "You have been signed out of this site.", RequestID: rid, Link: "/", LinkText: "Sign in again",
-			}), expire)), nil
+			}).SetCookies(expire...)), nil
 		}
 		log.InfoContext(ctx, "decision", "decision", "signed-out", "reason", "already signed out")
-		return edge.Respond(withCookies(edge.Redirect(h.cfg.Paths.AfterSignOut, secure), expire)), nil
+		return edge.Respond(edge.Redirect(h.cfg.Paths.AfterSignOut, secure).SetCookies(expire...)), nil
 	}
 
 	revoked := "no refresh token"
@@ -81,7 +82,7 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 		to = h.cfg.Paths.AfterSignOut
 	}
 	log.InfoContext(ctx, "decision", "decision", "signed-out", "reason", "cookies expired", "revocation", revoked)
-	return edge.Respond(withCookies(edge.Redirect(to, secure), expire)), nil
+	return edge.Respond(edge.Redirect(to, secure).SetCookies(expire...)), nil
 }
 
 // revoke asks the IdP to revoke the refresh token. A failure is logged and
@@ -99,11 +100,4 @@ func (h *Handler) revoke(ctx context.Context, log *slog.Logger, token string) st
 	}
 	log.WarnContext(ctx, "revoke refresh token failed", "err", err, "duration_ms", time.Since(start).Milliseconds())
 	return "failed"
-}
-
-func withCookies(r *edge.Response, cookies []*http.Cookie) *edge.Response {
-	for _, c := range cookies {
-		r.SetCookie(c)
-	}
-	return r
 }

@@ -76,10 +76,7 @@ func newFixture(t testing.TB, name string, edit func(m map[string]any, srvHost s
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := session.FromConfig(cfg, suitetest.Clock)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := suitetest.Sessions(t, cfg, suitetest.Clock)
 	return &fixture{cfg: cfg, h: h, sessions: s, srv: srv, logs: logs}
 }
 
@@ -100,7 +97,7 @@ func (f *fixture) signedIn(t testing.TB) (string, string) {
 		t.Fatal(err)
 	}
 	req, _, _ := suitetest.Request(t, "/x").Request()
-	_, lcs, err := f.sessions.NewLogin(req, session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/", Created: suitetest.Now})
+	_, lcs, err := f.sessions.NewLogin(req.Cookies(), session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/", Created: suitetest.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +250,7 @@ func TestSignedOutPage(t *testing.T) {
 func TestSignOutExpiresPendingLogins(t *testing.T) {
 	f := newFixture(t, "cognito.json", cognitoAt)
 	req, _, _ := suitetest.Request(t, "/docs/").Request()
-	id, cs, err := f.sessions.NewLogin(req, session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/"})
+	id, cs, err := f.sessions.NewLogin(req.Cookies(), session.LoginState{Nonce: "n", Verifier: strings.Repeat("v", 43), ReturnTo: "/"})
 	if err != nil || len(cs) != 2 {
 		t.Fatalf("NewLogin: %v (%d cookies)", err, len(cs))
 	}
