@@ -39,9 +39,11 @@
 //
 // CloudFront limits a function's run time as "compute utilization", a
 // share of a maximum it does not publish; a run here stops with
-// [ErrComputeBudget] past Options.Budget ([DefaultBudget] unless set), which
-// catches runaway code but cannot reproduce CloudFront's threshold, and the
-// 2 MB memory quota is not enforced. Prototype methods are not filtered:
+// [ErrComputeBudget] once it has used Options.Budget ([DefaultBudget]
+// unless set) of CPU time, read from its thread's CPU clock on Linux (wall
+// time elsewhere), so a loaded machine does not fail a function that a
+// quiet one runs. That catches runaway code but cannot reproduce
+// CloudFront's threshold, and the 2 MB memory quota is not enforced. Prototype methods are not filtered:
 // AWS's lists of them are incomplete (its own samples use
 // String.prototype.charCodeAt, which they omit).
 //

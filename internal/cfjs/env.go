@@ -5,6 +5,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -43,7 +44,7 @@ type budgetExceeded struct{}
 type env struct {
 	f             *Function
 	r             *goja.Runtime
-	timer         *time.Timer
+	budget        *budget
 	stopCtx       func() bool
 	jsonParse     goja.Callable
 	jsonStringify goja.Callable
@@ -54,12 +55,15 @@ type env struct {
 }
 
 func newEnv(f *Function, ctx context.Context) (*env, error) {
+	// The budget reads this thread's CPU clock: the run stays on it until
+	// stop, which must be called from this goroutine.
+	runtime.LockOSThread()
 	r := goja.New()
 	start := f.opts.Now()
 	r.SetTimeSource(func() time.Time { return start })
 	r.SetMaxCallStackSize(maxCallDepth)
 	e := &env{f: f, r: r}
-	e.timer = time.AfterFunc(f.opts.Budget, func() { e.interrupt(ErrComputeBudget) })
+	e.budget = startBudget(f.opts.Budget, func() { e.interrupt(ErrComputeBudget) })
 	e.stopCtx = context.AfterFunc(ctx, func() { e.interrupt(fmt.Errorf("%w: %w", ErrExecution, ctx.Err())) })
 
 	json := r.Get("JSON").ToObject(r)
@@ -159,7 +163,7 @@ func (e *env) interrupted() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if errors.Is(e.cut, ErrComputeBudget) {
-		return fmt.Errorf("%w: %w: %s ran past %s", ErrExecution, ErrComputeBudget, e.f.name, e.f.opts.Budget)
+		return fmt.Errorf("%w: %w: %s used more than its %s", ErrExecution, ErrComputeBudget, e.f.name, e.f.opts.Budget)
 	}
 	return e.cut
 }
@@ -184,9 +188,12 @@ func (e *env) execErr(err error) error {
 	return fmt.Errorf("%w: %s: %w", ErrExecution, e.f.name, err)
 }
 
+// stop ends the run's budget and unlocks its thread; it is called once,
+// from the goroutine that called newEnv.
 func (e *env) stop() {
-	e.timer.Stop()
+	e.budget.stop()
 	e.stopCtx()
+	runtime.UnlockOSThread()
 }
 
 func (e *env) throw(format string, args ...any) {

@@ -15,10 +15,12 @@ import (
 // AWS does not let you raise ("Quotas on CloudFront Functions").
 const MaxCodeSize = 10 * 1024
 
-// DefaultBudget is how long a run may take before the edge stops it.
-// CloudFront states its limit only as compute utilization, a percentage of
-// an undisclosed maximum, and stops a function past it; this engine is far
-// slower than CloudFront's, so the local budget only catches runaways.
+// DefaultBudget is how much CPU time a run may use before the edge stops
+// it. CloudFront states its limit only as compute utilization, a
+// percentage of an undisclosed maximum, and stops a function past it; this
+// engine is far slower than CloudFront's, so the local budget only catches
+// runaways. It counts CPU time, not wall time (see budget), so a loaded
+// machine does not fail a function.
 const DefaultBudget = 100 * time.Millisecond
 
 // maxCallDepth bounds recursion, so a runaway recursion fails as an
@@ -44,7 +46,8 @@ type Options struct {
 	// KeyValueStore is the store associated with the function, read by the
 	// cloudfront module's kvs(); nil means none is associated.
 	KeyValueStore *KeyValueStore
-	// Budget is the run time limit; DefaultBudget when zero.
+	// Budget is the CPU time a run may use (wall time where no thread
+	// clock can be read); DefaultBudget when zero.
 	Budget time.Duration
 	// Logger receives console.log and cf.logCustomData lines; nil discards.
 	Logger *slog.Logger
@@ -101,9 +104,11 @@ func Compile(name string, code []byte, opts Options) (*Function, error) {
 	}
 	f := &Function{name: name, prog: prog, prelude: preludeProg, opts: opts}
 	// A handler must exist; finding out costs one top-level run.
-	if _, _, err := f.load(context.Background()); err != nil {
+	e, _, err := f.load(context.Background())
+	if err != nil {
 		return nil, err
 	}
+	e.stop()
 	return f, nil
 }
 
