@@ -101,6 +101,9 @@ func launch(t *testing.T, o demo.Options) *env {
 	if err != nil {
 		t.Fatalf("start demo (%s): %v", o.IDP, err)
 	}
+	if e.Warnings != nil {
+		t.Errorf("the demo IdP's generated config does not fit the edge: %q", e.Warnings)
+	}
 	t.Cleanup(func() {
 		if err := e.Close(); err != nil {
 			t.Errorf("stop demo: %v", err)
