@@ -116,8 +116,8 @@ func launch(t *testing.T, o demo.Options) *env {
 }
 
 func edgePath(root, p string) string {
-	if p == "" {
-		return ""
+	if p == "" || filepath.IsAbs(p) {
+		return p
 	}
 	return filepath.Join(root, p)
 }
