@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/edgeauth/edgeauth/deploy"
+	"github.com/edgeauth/edgeauth/internal/localedge"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
@@ -277,7 +278,11 @@ func (tp *template) check(cfg *config.Config) []string {
 		bad("no AWS::CloudFront::Distribution Distribution")
 		return problems
 	}
+	errorPage := tp.errorPagePath()
 	runs := func(where string, b any) []string {
+		if pat, _ := tp.value(get(b, "PathPattern")); pat != "" && pat == errorPage {
+			return nil // checked by checkErrorPages: the one behavior without check-auth
+		}
 		tp.checkViewerHost(where, b, bad)
 		assocs := list(get(b, "LambdaFunctionAssociations"))
 		if len(assocs) == 0 {
@@ -391,6 +396,8 @@ func (tp *template) check(cfg *config.Config) []string {
 		bad("default cache key headers lack Authorization")
 	}
 	tp.checkDefaultForwarding(def, key, session, cfg.Cookies.Prefix+"-attempts", bad)
+	tp.checkBrowserCaching(def, bad)
+	tp.checkErrorPages(dist, bad)
 
 	maxTTL, ok := tp.value(get(cc, "MaxTTL"))
 	n, err := strconv.Atoi(maxTTL)
@@ -467,27 +474,28 @@ func (tp *template) check(cfg *config.Config) []string {
 	return problems
 }
 
-// checkViewerHost checks that behavior b copies the viewer's Host for its
-// origin-request function: the ViewerHostFunction at viewer-request, a
-// CloudFront Function that sets edge.ViewerHostHeader, and an origin
-// request policy that forwards that header. Without it, every redirect of a
-// multi-host distribution would go to the first host.
+// checkViewerHost checks that behavior b runs the template's viewer-request
+// CloudFront Function, ViewerRequestFunction, which copies the viewer's
+// Host into edge.ViewerHostHeader and gives directory URIs their
+// index.html, and that an origin request policy forwards that header.
+// Without it, every redirect of a multi-host distribution would go to the
+// first host, and /admin/ would be S3's 403.
 func (tp *template) checkViewerHost(where string, b any, bad func(string, ...any)) {
 	fas := list(get(b, "FunctionAssociations"))
 	if len(fas) != 1 || str(get(fas[0], "EventType")) != "viewer-request" ||
-		!slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerHostFunction", "FunctionMetadata.FunctionARN"}) {
-		bad("%s: the viewer-request ViewerHostFunction is not associated", where)
+		!slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerRequestFunction", "FunctionMetadata.FunctionARN"}) {
+		bad("%s: the viewer-request ViewerRequestFunction is not associated", where)
 	}
-	fn, ok := tp.resource("ViewerHostFunction", "AWS::CloudFront::Function")
+	fn, ok := tp.resource("ViewerRequestFunction", "AWS::CloudFront::Function")
 	if !ok {
-		bad("no AWS::CloudFront::Function ViewerHostFunction")
+		bad("no AWS::CloudFront::Function ViewerRequestFunction")
 		return
 	}
 	if get(fn, "FunctionConfig", "Runtime") != "cloudfront-js-2.0" || get(fn, "AutoPublish") != true {
-		bad("ViewerHostFunction: want Runtime cloudfront-js-2.0 and AutoPublish, so the association gets a live function")
+		bad("ViewerRequestFunction: want Runtime cloudfront-js-2.0 and AutoPublish, so the association gets a live function")
 	}
 	if code := str(get(fn, "FunctionCode")); !strings.Contains(code, "'"+edge.ViewerHostHeader+"'") {
-		bad("ViewerHostFunction: its code does not set %s", edge.ViewerHostHeader)
+		bad("ViewerRequestFunction: its code does not set %s", edge.ViewerHostHeader)
 	}
 	orp, ok := tp.resource(refName(get(b, "OriginRequestPolicyId")), "AWS::CloudFront::OriginRequestPolicy")
 	if !ok {
@@ -497,6 +505,108 @@ func (tp *template) checkViewerHost(where string, b any, bad func(string, ...any
 	if get(orp, "OriginRequestPolicyConfig", "HeadersConfig", "HeaderBehavior") != "whitelist" ||
 		!slices.ContainsFunc(headers, func(h any) bool { return strings.EqualFold(str(h), edge.ViewerHostHeader) }) {
 		bad("%s: the origin request policy does not forward %s", where, edge.ViewerHostHeader)
+	}
+}
+
+// checkBrowserCaching checks that protected objects reach browsers with a
+// Cache-Control that makes them ask again (private, and no-cache or
+// no-store) when the object has none of its own, through a response headers
+// policy, which CloudFront applies after its cache: without it a browser
+// shows a cached private page after sign-out.
+func (tp *template) checkBrowserCaching(def any, bad func(string, ...any)) {
+	p, ok := tp.resource(refName(get(def, "ResponseHeadersPolicyId")), "AWS::CloudFront::ResponseHeadersPolicy")
+	if !ok {
+		bad("default behavior: no response headers policy: browsers cache protected objects heuristically")
+		return
+	}
+	strict := func(v string) bool {
+		return strings.Contains(v, "no-store") || strings.Contains(v, "private") && strings.Contains(v, "no-cache")
+	}
+	for _, h := range list(get(p, "ResponseHeadersPolicyConfig", "CustomHeadersConfig", "Items")) {
+		if !strings.EqualFold(str(get(h, "Header")), "Cache-Control") {
+			continue
+		}
+		if get(h, "Override") != false {
+			bad("response headers policy: Cache-Control Override %v, want false (an object's own Cache-Control wins)", get(h, "Override"))
+		}
+		v, ok := tp.value(get(h, "Value"))
+		if !ok || !strict(v) {
+			bad("response headers policy: Cache-Control %q by default, want private, no-cache or no-store", v)
+		}
+		if param := refName(get(h, "Value")); param != "" {
+			for _, a := range list(get(tp.Parameters, param, "AllowedValues")) {
+				if !strict(str(a)) {
+					bad("parameter %s allows %q, which lets browsers reuse a protected page", param, a)
+				}
+			}
+			if get(tp.Parameters, param, "AllowedValues") == nil {
+				bad("parameter %s has no AllowedValues: any Cache-Control could be deployed", param)
+			}
+		}
+		return
+	}
+	bad("response headers policy: no Cache-Control custom header")
+}
+
+// suiteStatuses are the statuses the suite's functions answer with.
+func suiteStatuses() []int { return []int{400, 401, 403, 500, 502, 503} }
+
+// errorPagePath is the page the template maps missing objects to.
+func (tp *template) errorPagePath() string {
+	for _, e := range list(get(tp.Resources, "Distribution", "Properties", "DistributionConfig", "CustomErrorResponses")) {
+		if code, _ := tp.value(get(e, "ErrorCode")); code == "404" {
+			p, _ := tp.value(get(e, "ResponsePagePath"))
+			return p
+		}
+	}
+	return ""
+}
+
+// checkErrorPages checks the custom error responses: a missing object (404,
+// which S3 answers only with s3:ListBucket) gets a 404 page, fetched through
+// a behavior without functions (its fetch would otherwise run check-auth
+// without the viewer's cookies); no status the suite answers with has a
+// page, since custom error responses replace Lambda@Edge answers too; and
+// each of those has ErrorCachingMinTTL 0, so CloudFront never caches the
+// suite's own pages.
+func (tp *template) checkErrorPages(dist any, bad func(string, ...any)) {
+	dist = get(dist, "DistributionConfig")
+	page := tp.errorPagePath()
+	ttls := map[int]string{}
+	for _, e := range list(get(dist, "CustomErrorResponses")) {
+		c, _ := tp.value(get(e, "ErrorCode"))
+		code, _ := strconv.Atoi(c)
+		if slices.Contains(suiteStatuses(), code) && get(e, "ResponsePagePath") != nil {
+			bad("custom error response for %d replaces the suite's own %d page", code, code)
+		}
+		ttls[code], _ = tp.value(get(e, "ErrorCachingMinTTL"))
+	}
+	for _, code := range suiteStatuses() {
+		if code != 401 && ttls[code] != "0" { // 401 is never cached
+			bad("no ErrorCachingMinTTL 0 for %d: CloudFront would cache the suite's %d page", code, code)
+		}
+	}
+	if page == "" {
+		bad("no custom error response for 404: a missing page is S3's XML")
+		return
+	}
+	var first any
+	for _, b := range list(get(dist, "CacheBehaviors")) {
+		if pat, _ := tp.value(get(b, "PathPattern")); localedge.MatchPattern(pat, page) {
+			first = b
+			break
+		}
+	}
+	switch {
+	case first == nil:
+		bad("the error page %s goes through the default behavior: its fetch would run check-auth", page)
+	case get(first, "LambdaFunctionAssociations") != nil || get(first, "FunctionAssociations") != nil:
+		bad("the error page %s's behavior runs functions", page)
+	case strings.ContainsAny(str(get(first, "PathPattern")), "*?"):
+		bad("the error page's behavior %v serves more than the page without check-auth", get(first, "PathPattern"))
+	}
+	if !bucketAllows(tp, "s3:ListBucket") {
+		bad("bucket policy: no s3:ListBucket for this distribution: a missing key is 403, never the 404 page")
 	}
 }
 
@@ -661,7 +771,7 @@ func TestTemplateCheckCatches(t *testing.T) {
 		}, "serves the bucket without check-auth"},
 		{"custom suite path", func(_ *template, cfg *config.Config) { cfg.Paths.SignOut = "/logout" }, "no behavior for /logout*"},
 		{"cached callback", func(tp *template, _ *config.Config) {
-			behaviors(tp)[0].(map[string]any)["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+			behaviors(tp)[1].(map[string]any)["CachePolicyId"] = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 		}, "want CachingDisabled"},
 		{"other cookie prefix", func(_ *template, cfg *config.Config) { cfg.Cookies.Prefix = "auth" }, "want a whitelist with auth-session"},
 		{"no Authorization in key", func(tp *template, _ *config.Config) {
@@ -691,9 +801,9 @@ func TestTemplateCheckCatches(t *testing.T) {
 			get(tp.Resources, "CheckAuthOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["CookiesConfig"] =
 				map[string]any{"CookieBehavior": "whitelist", "Cookies": []any{map[string]any{"Fn::Sub": "${CookiePrefix}-session"}}}
 		}, "cookie edgeauth-session is in both"},
-		{"no viewer host function on a behavior", func(tp *template, _ *config.Config) {
-			delete(behaviors(tp)[0].(map[string]any), "FunctionAssociations")
-		}, "ViewerHostFunction is not associated"},
+		{"no viewer function on a behavior", func(tp *template, _ *config.Config) {
+			delete(behaviors(tp)[1].(map[string]any), "FunctionAssociations")
+		}, "ViewerRequestFunction is not associated"},
 		{"viewer host not forwarded", func(tp *template, _ *config.Config) {
 			get(tp.Resources, "SuitePathsOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig").(map[string]any)["HeadersConfig"] =
 				map[string]any{"HeaderBehavior": "none"}
@@ -702,8 +812,8 @@ func TestTemplateCheckCatches(t *testing.T) {
 			h := get(tp.Resources, "SignOutOriginRequestPolicy", "Properties", "OriginRequestPolicyConfig", "HeadersConfig").(map[string]any)
 			h["Headers"] = slices.DeleteFunc(slices.Clone(list(h["Headers"])), func(v any) bool { return v == "Sec-Fetch-Site" })
 		}, "does not forward Sec-Fetch-Site"},
-		{"viewer host function sets another header", func(tp *template, _ *config.Config) {
-			p := get(tp.Resources, "ViewerHostFunction", "Properties").(map[string]any)
+		{"viewer function sets another header", func(tp *template, _ *config.Config) {
+			p := get(tp.Resources, "ViewerRequestFunction", "Properties").(map[string]any)
 			p["FunctionCode"] = strings.ReplaceAll(str(p["FunctionCode"]), edge.ViewerHostHeader, "x-other")
 		}, "its code does not set"},
 		{"attempts index not forwarded", func(tp *template, _ *config.Config) {
@@ -722,6 +832,41 @@ func TestTemplateCheckCatches(t *testing.T) {
 		{"long max ttl", func(tp *template, _ *config.Config) {
 			get(tp.Parameters, "CacheMaxTTL").(map[string]any)["Default"] = 86400
 		}, "at most 600"},
+		{"no response headers policy", func(tp *template, _ *config.Config) {
+			delete(get(tp.Resources, "Distribution", "Properties", "DistributionConfig", "DefaultCacheBehavior").(map[string]any), "ResponseHeadersPolicyId")
+		}, "no response headers policy"},
+		{"Cache-Control overrides the object's", func(tp *template, _ *config.Config) {
+			h := list(get(tp.Resources, "ProtectedResponseHeadersPolicy", "Properties", "ResponseHeadersPolicyConfig", "CustomHeadersConfig", "Items"))
+			h[0].(map[string]any)["Override"] = true
+		}, "Override true"},
+		{"a lax Cache-Control allowed", func(tp *template, _ *config.Config) {
+			p := get(tp.Parameters, "ProtectedCacheControl").(map[string]any)
+			p["AllowedValues"] = append(list(p["AllowedValues"]), "public, max-age=3600")
+		}, "lets browsers reuse"},
+		{"a page for the suite's 403", func(tp *template, _ *config.Config) {
+			d := get(tp.Resources, "Distribution", "Properties", "DistributionConfig").(map[string]any)
+			d["CustomErrorResponses"] = append(list(d["CustomErrorResponses"]),
+				map[string]any{"ErrorCode": 403, "ResponsePagePath": "/404.html", "ResponseCode": 404})
+		}, "replaces the suite's own 403 page"},
+		{"the suite's 502 cached", func(tp *template, _ *config.Config) {
+			d := get(tp.Resources, "Distribution", "Properties", "DistributionConfig").(map[string]any)
+			d["CustomErrorResponses"] = slices.DeleteFunc(slices.Clone(list(d["CustomErrorResponses"])), func(e any) bool { return get(e, "ErrorCode") == 502 })
+		}, "no ErrorCachingMinTTL 0 for 502"},
+		{"error page behind check-auth", func(tp *template, _ *config.Config) {
+			d := get(tp.Resources, "Distribution", "Properties", "DistributionConfig").(map[string]any)
+			d["CacheBehaviors"] = behaviors(tp)[1:]
+		}, "goes through the default behavior"},
+		{"error page behavior runs check-auth", func(tp *template, _ *config.Config) {
+			behaviors(tp)[0].(map[string]any)["LambdaFunctionAssociations"] = []any{map[string]any{"EventType": "origin-request"}}
+		}, "behavior runs functions"},
+		{"no 404 page", func(tp *template, _ *config.Config) {
+			d := get(tp.Resources, "Distribution", "Properties", "DistributionConfig").(map[string]any)
+			d["CustomErrorResponses"] = slices.DeleteFunc(slices.Clone(list(d["CustomErrorResponses"])), func(e any) bool { return get(e, "ErrorCode") == 404 })
+		}, "no custom error response for 404"},
+		{"no ListBucket", func(tp *template, _ *config.Config) {
+			st := list(get(tp.Resources, "ContentBucketPolicy", "Properties", "PolicyDocument", "Statement"))
+			st[1].(map[string]any)["Action"] = "s3:GetObjectAcl"
+		}, "no s3:ListBucket"},
 		{"public bucket", func(tp *template, _ *config.Config) {
 			get(tp.Resources, "ContentBucket", "Properties", "PublicAccessBlockConfiguration").(map[string]any)["RestrictPublicBuckets"] = false
 		}, "RestrictPublicBuckets"},

@@ -18,6 +18,7 @@ import (
 	"github.com/edgeauth/edgeauth/internal/localedge"
 	"github.com/edgeauth/edgeauth/internal/suitetest"
 	"github.com/edgeauth/edgeauth/internal/testtoken"
+	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 	"github.com/edgeauth/edgeauth/shared/session"
@@ -32,80 +33,15 @@ import (
 // suite's own answers are never cached, and a credential keeps reading what
 // it cached for at most the object's TTL past its own expiry.
 func TestCachePerCredential(t *testing.T) {
-	root := testtoken.ModuleRoot(t)
 	cfg := suitetest.Config(t, "cognito.json", nil)
 	clock := suitetest.NewFakeClock(suitetest.Now) // the edge's cache and the functions share it
-	deps := lambdafn.Deps{Config: cfg, Now: clock.Now, Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Timeout: time.Second}}
-	ca, err := checkauth.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := parsecallback.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	so, err := signout.New(deps)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var checks atomic.Int64
-	funcs := map[string]localedge.Function{
-		"check-auth": func(ctx context.Context, ev edge.Event) (edge.Result, error) {
-			checks.Add(1)
-			return ca.Handle(ctx, ev)
-		},
-		"parse-callback": pc.Handle,
-		"sign-out":       so.Handle,
-	}
-	lc, err := localedge.LoadConfig(filepath.Join(root, "testdata", "demo", "localedge-aws.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := localedge.New(lc, funcs, slog.New(slog.DiscardHandler), localedge.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = s.Close()
-	})
-
-	sessions := suitetest.Sessions(t, cfg, clock.Now)
-	cookie := func(name string, groups []string, expiry time.Time) string {
-		c, err := sessions.EncodeSession(session.Session{
-			Identity: verifier.Identity{Subject: name, Username: name, Groups: groups}, Expiry: expiry, HasRefresh: true,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.Name + "=" + c.Value
-	}
+	d := startDeployed(t, cfg, clock)
+	checks, cookie, get := d.checks, d.cookie, d.get
 	later := suitetest.Now.Add(time.Hour)
 	alice, bob := cookie("alice", []string{"admins"}, later), cookie("bob", []string{"staff"}, later)
 	mint := testtoken.Keys(t)
 	adminToken := mint.Sign(t, testtoken.CognitoAccess(cfg.Issuer, cfg.ClientID, "carol", []string{"admins"}, later))
 	staffToken := mint.Sign(t, testtoken.CognitoAccess(cfg.Issuer, cfg.ClientID, "dave", []string{"staff"}, later))
-
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	get := func(path string, header ...string) (int, string, string) {
-		t.Helper()
-		req, err := http.NewRequest("GET", srv.URL+path, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Accept", "text/html")
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header.Get("X-Cache"), string(b) + resp.Header.Get("Location") + resp.Header.Get("WWW-Authenticate")
-	}
 
 	steps := []struct {
 		name       string
@@ -133,6 +69,13 @@ func TestCachePerCredential(t *testing.T) {
 		// lives for the default TTL, 60 s, however long her session has.
 		{"within the TTL: still cached", 59 * time.Second, "/admin/", []string{"Cookie", alice}, 200, true, 9, "admin"},
 		{"past the TTL: checked again", 2 * time.Second, "/admin/", []string{"Cookie", alice}, 200, false, 10, "admin"},
+		// A missing object: S3's 404 (the template grants s3:ListBucket)
+		// becomes the site's 404 page, cached for the error TTL (10 s);
+		// the suite's own 403 is never replaced by it, nor cached.
+		{"a missing page: the 404 page", 0, "/admin/nope.html", []string{"Cookie", alice}, 404, false, 11, "Page not found"},
+		{"again: the 404 page from the cache", 0, "/admin/nope.html", []string{"Cookie", alice}, 404, true, 11, "Page not found"},
+		{"bob there: the suite's 403, not the 404 page", 0, "/admin/nope.html", []string{"Cookie", bob}, 403, false, 12, "Access denied"},
+		{"bob again: still checked", 0, "/admin/nope.html", []string{"Cookie", bob}, 403, false, 13, "Access denied"},
 	}
 	for _, s := range steps {
 		clock.Advance(s.wait)
@@ -170,4 +113,87 @@ func TestCachePerCredential(t *testing.T) {
 			t.Errorf("%s: redirect %q, want %s", s.name, body, cfg.Paths.RefreshAuth)
 		}
 	}
+}
+
+// deployed is the local edge shaped as the template deploys it
+// (testdata/demo/localedge-aws.json) in front of the real functions.
+type deployed struct {
+	checks *atomic.Int64 // check-auth runs so far
+	// cookie mints a session cookie header value for a subject.
+	cookie func(sub string, groups []string, expiry time.Time) string
+	// get asks for path as a browser would (Accept: text/html, extra
+	// header pairs), and returns the status, X-Cache and the body with
+	// Location and WWW-Authenticate appended.
+	get func(path string, header ...string) (int, string, string)
+}
+
+// startDeployed serves localedge-aws.json with the functions built from
+// cfg, all on clock, for the test's duration.
+func startDeployed(t *testing.T, cfg *config.Config, clock *suitetest.FakeClock) *deployed {
+	t.Helper()
+	deps := lambdafn.Deps{Config: cfg, Now: clock.Now, Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Timeout: time.Second}}
+	ca, err := checkauth.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := parsecallback.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	so, err := signout.New(deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &deployed{checks: &atomic.Int64{}}
+	funcs := map[string]localedge.Function{
+		"check-auth": func(ctx context.Context, ev edge.Event) (edge.Result, error) {
+			d.checks.Add(1)
+			return ca.Handle(ctx, ev)
+		},
+		"parse-callback": pc.Handle,
+		"sign-out":       so.Handle,
+	}
+	lc, err := localedge.LoadConfig(filepath.Join(testtoken.ModuleRoot(t), "testdata", "demo", "localedge-aws.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := localedge.New(lc, funcs, slog.New(slog.DiscardHandler), localedge.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = s.Close()
+	})
+	sessions := suitetest.Sessions(t, cfg, clock.Now)
+	d.cookie = func(sub string, groups []string, expiry time.Time) string {
+		c, err := sessions.EncodeSession(session.Session{
+			Identity: verifier.Identity{Subject: sub, Username: sub, Groups: groups}, Expiry: expiry, HasRefresh: true,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Name + "=" + c.Value
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	d.get = func(path string, header ...string) (int, string, string) {
+		t.Helper()
+		req, err := http.NewRequest("GET", srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept", "text/html")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header.Get("X-Cache"), string(b) + resp.Header.Get("Location") + resp.Header.Get("WWW-Authenticate")
+	}
+	return d
 }

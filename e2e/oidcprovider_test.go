@@ -241,14 +241,18 @@ func TestSessionRefreshOIDCProvider(t *testing.T) {
 			u := opAlice()
 			login(t, ctx, e, "/docs/", alice())
 			last := time.Now()
+			// The viewer-request function made /admin/ ask for
+			// /admin/index.html before check-auth saw it (as on AWS), so
+			// that is where the renewal returns.
+			back := map[string]string{"/docs/guide.html?x=1": "/docs/guide.html?x=1", "/admin/?y=%2Fz": "/admin/index.html?y=%2Fz"}
 			for i, page := range []string{"/docs/guide.html?x=1", "/admin/?y=%2Fz"} {
 				// The real clock has to pass the token's expiry; nothing to poll.
 				time.Sleep(time.Until(last.Add(ttl + time.Second)))
 				run(t, ctx, "open after expiry", chromedp.Navigate(e.URL+page))
 				waitOnEdge(t, ctx, e)
 				last = time.Now()
-				if got := location(t, ctx); got != e.URL+page {
-					t.Fatalf("refresh %d: at %s, want %s", i+1, got, e.URL+page)
+				if got := location(t, ctx); got != e.URL+back[page] {
+					t.Fatalf("refresh %d: at %s, want %s", i+1, got, e.URL+back[page])
 				}
 				if n := strings.Count(e.logs.String(), `"path":"/refreshauth","behavior":"/refreshauth*","function":"parse-callback","decision":"generated","status":302`); n != i+1 {
 					t.Errorf("refresh %d: %d silent refreshes through /refreshauth in the logs, want %d", i+1, n, i+1)

@@ -75,6 +75,9 @@ func run() error {
 			fmt.Printf("  %-18s password %-22s groups %v\n", u.Email, u.Password, u.Groups)
 		}
 	}
+	for _, w := range env.Warnings {
+		fmt.Printf("\nWARNING (%s): %s\n", env.ConfigPath, w)
+	}
 	fmt.Printf("\nPress Ctrl-C to stop.\n\n")
 	select {
 	case <-ctx.Done():

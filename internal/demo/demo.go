@@ -68,9 +68,12 @@ type Env struct {
 	OIDCProvider *oidcprovider.Server // the demo IdP when it is oidc-provider
 	Config       *config.Config
 	ConfigPath   string
-	srv          *http.Server
-	closers      []func() error
-	done         chan error
+	// Warnings say what in the suite config cannot work on this edge's
+	// address, and what to change ([Reachability]); each is also logged.
+	Warnings []string
+	srv      *http.Server
+	closers  []func() error
+	done     chan error
 }
 
 // Start starts everything and returns once the edge accepts connections. On
@@ -141,6 +144,10 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if env.Config, err = config.Load(env.ConfigPath); err != nil {
 		return nil, err
 	}
+	env.Warnings = Reachability(env.Config, env.URL, edgeCfg.DomainName)
+	for _, w := range env.Warnings {
+		o.Logger.Warn("suite config does not fit this edge", "config", env.ConfigPath, "problem", w)
+	}
 	funcs, err := env.functions(ctx, o)
 	if err != nil {
 		return nil, err
@@ -149,8 +156,9 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 	if err != nil {
 		return nil, err
 	}
-	env.srv = &http.Server{Handler: edge, ReadHeaderTimeout: 10 * time.Second}
-	go func() { env.done <- env.srv.Serve(ln) }()
+	srv := &http.Server{Handler: edge, ReadHeaderTimeout: 10 * time.Second}
+	env.srv = srv // Close clears the field, perhaps before the goroutine runs
+	go func() { env.done <- srv.Serve(ln) }()
 	return env, nil
 }
 

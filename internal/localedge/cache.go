@@ -103,7 +103,6 @@ func (p *CachePolicy) key(pattern string, req *edge.Request) [sha256.Size]byte {
 // status by its TTL: 200, 203 and 410, and redirects, 307 and 308 only with
 // a Cache-Control header
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-3xx-status-codes.html).
-// Error statuses, cached for the error-caching minimum TTL, are not modelled.
 func cacheableStatus(status int, h http.Header) bool {
 	switch {
 	case status == 200 || status == 203 || status == 410:
@@ -114,12 +113,27 @@ func cacheableStatus(status int, h http.Header) bool {
 	return status >= 300 && status <= 399 && status != 304
 }
 
-// ttl is how long an answer with this status and header is kept under p;
-// 0 means not at all.
-func (p *CachePolicy) ttl(status int, h http.Header, now time.Time) time.Duration {
-	if !cacheableStatus(status, h) {
-		return 0
+// errorCaching says how CloudFront caches an error status ("HTTP 4xx and
+// 5xx status codes that CloudFront caches"): 404, 414 and 500-504 always;
+// 400, 403, 405, 412 and 415 only when the answer has Cache-Control max-age
+// or s-maxage; others, 416 among them, never.
+func errorCaching(status int) (cached, needsMaxAge bool) {
+	switch status {
+	case 404, 414, 500, 501, 502, 503, 504:
+		return true, false
+	case 400, 403, 405, 412, 415:
+		return true, true
 	}
+	return false, false
+}
+
+// ttl is how long an answer with this status and header is kept under p;
+// 0 means not at all. errMin is the error-caching minimum TTL for status:
+// an error is kept for the greater of it and the answer's max-age or
+// s-maxage (that capped at the policy's maximum), whatever else the
+// answer's Cache-Control says ("Control how long CloudFront caches
+// errors").
+func (p *CachePolicy) ttl(status int, h http.Header, now time.Time, errMin time.Duration) time.Duration {
 	minTTL, maxTTL := p.MinTTL.Std(), p.MaxTTL.Std()
 	var maxAge, sMaxAge time.Duration = -1, -1
 	refuse := false
@@ -135,6 +149,17 @@ func (p *CachePolicy) ttl(status int, h http.Header, now time.Time) time.Duratio
 				sMaxAge = seconds(val)
 			}
 		}
+	}
+	if status >= 400 {
+		cached, needsMaxAge := errorCaching(status)
+		age := max(maxAge, sMaxAge)
+		if !cached || (needsMaxAge && age < 0) {
+			return 0
+		}
+		return max(errMin, min(age, maxTTL))
+	}
+	if !cacheableStatus(status, h) {
+		return 0
 	}
 	var ttl time.Duration
 	switch {
@@ -185,12 +210,13 @@ type cache struct {
 }
 
 type cached struct {
-	key     [sha256.Size]byte
-	status  int
-	header  http.Header
-	body    []byte
-	stored  time.Time
-	expires time.Time
+	key       [sha256.Size]byte
+	status    int
+	header    http.Header
+	body      []byte
+	stored    time.Time
+	expires   time.Time
+	errorPage bool // a custom error page, which no viewer-response function sees
 }
 
 func newCache() *cache {
@@ -247,9 +273,6 @@ func (c *cache) remove(el *list.Element) {
 	c.bytes -= len(e.body)
 }
 
-// perRequestHeaders are set by the edge for each answer, never stored.
-var perRequestHeaders = []string{"X-Amz-Cf-Id", "Via", "X-Cache", "Age"}
-
 // serveHit writes a cached object: its headers, Age, and the body unless
 // the request is a HEAD.
 func serveHit(w http.ResponseWriter, r *http.Request, e *cached, now time.Time) {
@@ -279,7 +302,7 @@ func (r *recorder) WriteHeader(code int) {
 	if r.status == 0 {
 		r.status = code
 		r.header = r.ResponseWriter.Header().Clone()
-		for _, name := range perRequestHeaders {
+		for _, name := range perRequestHeaders() {
 			r.header.Del(name)
 		}
 	}

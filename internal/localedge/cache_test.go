@@ -47,14 +47,26 @@ func TestCacheTTL(t *testing.T) {
 		{"307 without Cache-Control: not cached", p, 307, nil, 0},
 		{"307 with Cache-Control", p, 307, []string{"Cache-Control", "max-age=5"}, 5 * time.Second},
 		{"304 not cached", p, 304, nil, 0},
-		{"403 not modelled", p, 403, nil, 0},
+		// Errors: the error-caching TTL (10 s here), whatever
+		// Cache-Control says, unless max-age says longer.
+		{"404 is cached for the error TTL", p, 404, nil, 10 * time.Second},
+		{"404 with no-store: still the error TTL", p, 404, []string{"Cache-Control", edge.NoStore}, 10 * time.Second},
+		{"404 with a longer max-age", p, 404, []string{"Cache-Control", "max-age=30"}, 30 * time.Second},
+		{"404 max-age capped at the policy's max", p, 404, []string{"Cache-Control", "max-age=100000"}, 300 * time.Second},
+		{"502 is cached for the error TTL", p, 502, []string{"Cache-Control", edge.NoStore}, 10 * time.Second},
+		{"403 without max-age: not cached", p, 403, nil, 0},
+		{"403 with no-store only: not cached", p, 403, []string{"Cache-Control", "no-store"}, 0},
+		{"403 with max-age=0 (the suite's no-store): the error TTL", p, 403, []string{"Cache-Control", edge.NoStore}, 10 * time.Second},
+		{"403 with max-age", p, 403, []string{"Cache-Control", "max-age=5"}, 10 * time.Second},
+		{"401 never", p, 401, []string{"Cache-Control", "max-age=60"}, 0},
+		{"416 never", p, 416, []string{"Cache-Control", "max-age=60"}, 0},
 	}
 	for _, tt := range tests {
 		h := http.Header{}
 		for i := 0; i+1 < len(tt.header); i += 2 {
 			h.Add(tt.header[i], tt.header[i+1])
 		}
-		if got := tt.policy.ttl(tt.status, h, now); got != tt.want {
+		if got := tt.policy.ttl(tt.status, h, now, 10*time.Second); got != tt.want {
 			t.Errorf("%s: ttl = %v, want %v", tt.name, got, tt.want)
 		}
 	}

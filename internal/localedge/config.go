@@ -17,10 +17,13 @@ import (
 	"github.com/edgeauth/edgeauth/shared/config"
 )
 
-// Event types a behavior can trigger on.
+// Event types a behavior's functions run at: Lambda@Edge functions at
+// ViewerRequest or OriginRequest, CloudFront Functions at ViewerRequest and
+// ViewerResponse.
 const (
-	ViewerRequest = "viewer-request"
-	OriginRequest = "origin-request"
+	ViewerRequest  = "viewer-request"
+	OriginRequest  = "origin-request"
+	ViewerResponse = "viewer-response"
 )
 
 // Defaults for fields a config leaves empty.
@@ -31,10 +34,12 @@ const (
 	DefaultDomainName = "d111111abcdef8.cloudfront.net"
 )
 
-// CloudFront's function time limits per event type.
+// CloudFront's function time limits per event type, and its default
+// error-caching minimum TTL.
 const (
-	viewerTimeout = 5 * time.Second
-	originTimeout = 30 * time.Second
+	viewerTimeout             = 5 * time.Second
+	originTimeout             = 30 * time.Second
+	defaultErrorCachingMinTTL = 10 * time.Second
 )
 
 // ErrInvalidConfig is wrapped by every configuration error.
@@ -74,13 +79,21 @@ type Behavior struct {
 	// False gives the event, and the origin, an empty querystring.
 	ForwardQuery *bool `json:"forwardQuery,omitempty"`
 
-	// CopyHostTo models a viewer-request CloudFront Function that copies the
-	// viewer's Host into this header, overwriting any value the viewer sent:
-	// the deploy template's ViewerHostFunction, which lets origin-request
-	// functions, whose Host is the origin's, know the host the viewer used.
-	// Forward the header (forwardHeaders) for an origin-request event to
-	// carry it.
-	CopyHostTo string `json:"copyHostTo,omitempty"`
+	// ViewerRequestFunction and ViewerResponseFunction name entries of the
+	// config's cloudfrontFunctions: the CloudFront Functions associated
+	// with this behavior, whose code the edge runs (package cfjs). A
+	// viewer-request function runs before everything else, on every
+	// request; what it returns is what the cache, the origin-request
+	// function and the origin see. CloudFront does not combine a
+	// CloudFront Function and Lambda@Edge at a viewer event, so a
+	// viewer-request function and a viewer-request Function are a config
+	// error.
+	ViewerRequestFunction  string `json:"viewerRequestFunction,omitempty"`
+	ViewerResponseFunction string `json:"viewerResponseFunction,omitempty"`
+
+	// ResponseHeadersPolicy is the behavior's response headers policy,
+	// applied to every response the behavior sends, after the cache.
+	ResponseHeadersPolicy *ResponseHeadersPolicy `json:"responseHeadersPolicy,omitempty"`
 
 	// Cache is the behavior's cache policy; left out, nothing is cached.
 	// At an origin-request behavior the cache is looked up before the
@@ -161,15 +174,51 @@ func (c *CookieForwarding) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Origin is where passed requests go; exactly one field is set.
+// Origin is where passed requests go; exactly one of Dir and URL is set.
 type Origin struct {
 	// Dir is a folder served like a private S3 bucket behind origin access
-	// control: GET and HEAD only, "/" and "/x/" served from index.html, and
-	// 403 AccessDenied for anything else (see [DirOrigin]). LoadConfig
-	// resolves a relative Dir against the config file's folder.
+	// control whose policy grants s3:GetObject: GET and HEAD of objects
+	// only, no index documents (S3's REST endpoint has none), and 403
+	// AccessDenied for a key that does not exist. LoadConfig resolves a
+	// relative Dir against the config file's folder.
 	Dir string `json:"dir,omitempty"`
+	// ListBucket models a bucket policy that also grants s3:ListBucket: S3
+	// then answers 404 NoSuchKey for a missing key, and a request for the
+	// bucket itself ("/", without a default root object or a rewrite)
+	// lists its keys. Folder origins only.
+	ListBucket bool `json:"listBucket,omitempty"`
 	// URL is an upstream http(s) origin, reverse-proxied.
 	URL string `json:"url,omitempty"`
+}
+
+// CloudFrontFunction is a CloudFront Function behaviors can associate:
+// its code, run by the edge as CloudFront runs it.
+type CloudFrontFunction struct {
+	// Code is the path of the function's JavaScript, the very code the
+	// template deploys. LoadConfig resolves a relative path against the
+	// config file's folder.
+	Code string `json:"code"`
+	// Runtime is cloudfront-js-2.0 (the default), the only one modelled.
+	Runtime string `json:"runtime,omitempty"`
+	// KeyValueStore is the path of the key value store file associated
+	// with the function, in CloudFront's import format
+	// ({"data": [{"key": …, "value": …}]}); resolved like Code.
+	KeyValueStore string `json:"keyValueStore,omitempty"`
+}
+
+// RuntimeJS2 is the CloudFront Functions runtime the edge models.
+const RuntimeJS2 = "cloudfront-js-2.0"
+
+// CustomErrorResponse is one of the distribution's custom error responses:
+// when a response has status ErrorCode, CloudFront fetches
+// ResponsePagePath through the behavior matching that path and answers
+// with it and ResponseCode, and caches error responses for
+// ErrorCachingMinTTL (10 s when left out).
+type CustomErrorResponse struct {
+	ErrorCode          int              `json:"errorCode"`
+	ResponsePagePath   string           `json:"responsePagePath,omitempty"`
+	ResponseCode       int              `json:"responseCode,omitempty"`
+	ErrorCachingMinTTL *config.Duration `json:"errorCachingMinTTL,omitempty"`
 }
 
 // Config is the local edge's own configuration file.
@@ -188,8 +237,17 @@ type Config struct {
 	Origin    Origin     `json:"origin"`
 	// FunctionTimeout overrides CloudFront's limit (5 s for viewer triggers,
 	// 30 s for origin triggers), for example to step through a function in a
-	// debugger. Zero keeps CloudFront's limits.
+	// debugger, and the CloudFront Functions compute budget (cfjs's
+	// default). Zero keeps the defaults.
 	FunctionTimeout config.Duration `json:"functionTimeout,omitempty"`
+	// CloudFrontFunctions are the CloudFront Functions behaviors can name.
+	CloudFrontFunctions map[string]CloudFrontFunction `json:"cloudfrontFunctions,omitempty"`
+	// DefaultRootObject is the object a request for "/" gets, as the
+	// distribution's DefaultRootObject; applied after viewer-request
+	// functions.
+	DefaultRootObject string `json:"defaultRootObject,omitempty"`
+	// CustomErrorResponses are the distribution's custom error responses.
+	CustomErrorResponses []CustomErrorResponse `json:"customErrorResponses,omitempty"`
 }
 
 // LoadConfig reads, defaults and validates the config file at path. Unknown
@@ -198,6 +256,9 @@ func LoadConfig(path string) (*Config, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	if err := checkRetired(b); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidConfig, path, err)
 	}
 	var c Config
 	dec := json.NewDecoder(bytes.NewReader(b))
@@ -208,8 +269,16 @@ func LoadConfig(path string) (*Config, error) {
 	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%w: %s: trailing data after the config object", ErrInvalidConfig, path)
 	}
-	if c.Origin.Dir != "" && !filepath.IsAbs(c.Origin.Dir) {
-		c.Origin.Dir = filepath.Join(filepath.Dir(path), c.Origin.Dir)
+	rel := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(filepath.Dir(path), p)
+	}
+	c.Origin.Dir = rel(c.Origin.Dir)
+	for name, f := range c.CloudFrontFunctions {
+		f.Code, f.KeyValueStore = rel(f.Code), rel(f.KeyValueStore)
+		c.CloudFrontFunctions[name] = f
 	}
 	c.applyDefaults()
 	if err := c.Validate(); err != nil {
@@ -233,6 +302,31 @@ func (c *Config) applyDefaults() {
 			c.Behaviors[i].EventType = ViewerRequest
 		}
 	}
+	for name, f := range c.CloudFrontFunctions {
+		if f.Runtime == "" {
+			f.Runtime = RuntimeJS2
+			c.CloudFrontFunctions[name] = f
+		}
+	}
+}
+
+// checkRetired refuses fields the edge no longer models, saying what
+// replaced them, where DisallowUnknownFields would only name the field.
+func checkRetired(b []byte) error {
+	var raw struct {
+		Behaviors []map[string]json.RawMessage `json:"behaviors"`
+	}
+	if json.Unmarshal(b, &raw) != nil {
+		return nil // the strict decode reports it
+	}
+	for i, b := range raw.Behaviors {
+		if _, ok := b["copyHostTo"]; ok {
+			return fmt.Errorf("behaviors[%d].copyHostTo: the edge no longer models the viewer-request CloudFront Function: "+
+				"it runs its code. Name deploy/functions/viewer-request.js in cloudfrontFunctions and set the behavior's "+
+				"viewerRequestFunction (see testdata/demo/localedge.json)", i)
+		}
+	}
+	return nil
 }
 
 func fieldErr(field, format string, args ...any) error {
@@ -278,11 +372,93 @@ func (c *Config) Validate() error {
 				return err
 			}
 		}
-		if h := strings.ToLower(b.CopyHostTo); h != "" && (!validToken(h) || h == "host" || h == "cookie" || isDisallowed(h)) {
-			return fieldErr(field+".copyHostTo", "%q is not a header a function may set", b.CopyHostTo)
+		if err := c.checkFunctions(field, &b); err != nil {
+			return err
+		}
+		if b.ResponseHeadersPolicy != nil {
+			if err := b.ResponseHeadersPolicy.validate(field + ".responseHeadersPolicy"); err != nil {
+				return err
+			}
 		}
 	}
+	for name, f := range c.CloudFrontFunctions {
+		field := fmt.Sprintf("cloudfrontFunctions[%q]", name)
+		if f.Code == "" {
+			return fieldErr(field+".code", "name the function's JavaScript file")
+		}
+		if f.Runtime != RuntimeJS2 {
+			return fieldErr(field+".runtime", "%q: only %s is modelled", f.Runtime, RuntimeJS2)
+		}
+	}
+	if d := c.DefaultRootObject; d != "" && (strings.HasPrefix(d, "/") || !validValue(d) || strings.ContainsAny(d, " ?#")) {
+		return fieldErr("defaultRootObject", "want an object name such as index.html, got %q", d)
+	}
+	if err := c.checkErrorResponses(); err != nil {
+		return err
+	}
 	return c.Origin.validate()
+}
+
+// checkFunctions validates a behavior's CloudFront Function associations.
+func (c *Config) checkFunctions(field string, b *Behavior) error {
+	for _, a := range []struct{ name, field string }{
+		{b.ViewerRequestFunction, field + ".viewerRequestFunction"},
+		{b.ViewerResponseFunction, field + ".viewerResponseFunction"},
+	} {
+		if a.name == "" {
+			continue
+		}
+		if _, ok := c.CloudFrontFunctions[a.name]; !ok {
+			return fieldErr(a.field, "no CloudFront Function %q in cloudfrontFunctions", a.name)
+		}
+	}
+	if b.ViewerRequestFunction != "" && b.Function != "" && b.EventType == ViewerRequest {
+		return fieldErr(field, "CloudFront does not combine a CloudFront Function and Lambda@Edge at viewer-request "+
+			"(\"Restrictions on all edge functions\"): move function %q to origin-request", b.Function)
+	}
+	return nil
+}
+
+// errorCodes are the statuses CloudFront can give a custom error response,
+// and the codes it can answer with besides 200.
+func errorCodes() []int { return []int{400, 403, 404, 405, 414, 416, 500, 501, 502, 503, 504} }
+
+// checkErrorResponses validates the custom error responses.
+func (c *Config) checkErrorResponses() error {
+	seen := map[int]bool{}
+	for i, e := range c.CustomErrorResponses {
+		field := fmt.Sprintf("customErrorResponses[%d]", i)
+		if !slices.Contains(errorCodes(), e.ErrorCode) {
+			return fieldErr(field+".errorCode", "%d: CloudFront has custom error responses for %v only", e.ErrorCode, errorCodes())
+		}
+		if seen[e.ErrorCode] {
+			return fieldErr(field+".errorCode", "%d appears twice", e.ErrorCode)
+		}
+		seen[e.ErrorCode] = true
+		if (e.ResponsePagePath == "") != (e.ResponseCode == 0) {
+			return fieldErr(field, "set responsePagePath and responseCode together, or neither")
+		}
+		if e.ResponseCode != 0 && e.ResponseCode != 200 && !slices.Contains(errorCodes(), e.ResponseCode) {
+			return fieldErr(field+".responseCode", "%d: want 200 or one of %v", e.ResponseCode, errorCodes())
+		}
+		if p := e.ResponsePagePath; p != "" && (!strings.HasPrefix(p, "/") || !validValue(p) || strings.ContainsAny(p, " ?#")) {
+			return fieldErr(field+".responsePagePath", "want a path such as /404.html, got %q", p)
+		}
+		if e.ErrorCachingMinTTL != nil && *e.ErrorCachingMinTTL < 0 {
+			return fieldErr(field+".errorCachingMinTTL", "must not be negative")
+		}
+	}
+	return nil
+}
+
+// customError returns the custom error response for a status, if any.
+func (c *Config) customError(status int) *CustomErrorResponse {
+	for i := range c.CustomErrorResponses {
+		if c.CustomErrorResponses[i].ErrorCode == status {
+			return &c.CustomErrorResponses[i]
+		}
+	}
+	return nil
 }
 
 // checkPolicy validates a behavior's forwarding fields.
@@ -353,6 +529,8 @@ func (o Origin) validate() error {
 	switch {
 	case o.Dir != "" && o.URL != "":
 		return fieldErr("origin", "set exactly one of dir and url, not both")
+	case o.ListBucket && o.Dir == "":
+		return fieldErr("origin.listBucket", "applies to a dir (S3) origin only")
 	case o.Dir != "":
 		fi, err := os.Stat(o.Dir)
 		if err != nil {

@@ -44,9 +44,6 @@ const userAgentCloudFront = "Amazon CloudFront"
 // policy forwards (see originHeaders).
 func (s *Server) buildRequest(r *http.Request, b *Behavior) *edge.Request {
 	h := viewerHeaders(r)
-	if b.CopyHostTo != "" {
-		h[strings.ToLower(b.CopyHostTo)] = []edge.Header{{Key: b.CopyHostTo, Value: r.Host}}
-	}
 	query := r.URL.RawQuery
 	if b.EventType == OriginRequest {
 		h = s.originHeaders(r, b, h)

@@ -44,7 +44,7 @@ func ExampleNew() {
 	defer srv.Close()
 
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for _, path := range []string{"/signout", "/docs/"} {
+	for _, path := range []string{"/signout", "/docs/index.html"} {
 		resp, err := client.Get(srv.URL + path)
 		if err != nil {
 			fmt.Println(err)
@@ -56,5 +56,5 @@ func ExampleNew() {
 	}
 	// Output:
 	// /signout 302 / ""
-	// /docs/ 200  "<!DOCTYPE html><title>docs</title><p>docs index</p>\n"
+	// /docs/index.html 200  "<!DOCTYPE html><title>docs</title><p>docs index</p>\n"
 }

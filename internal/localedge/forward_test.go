@@ -3,6 +3,7 @@ package localedge
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"net/http"
@@ -356,14 +357,20 @@ func TestDirOriginPlus(t *testing.T) {
 	}
 }
 
-// copyHostTo models the template's viewer-request CloudFront Function: an
-// origin-request function sees the origin's Host, and the viewer's in the
-// named header, whatever the viewer put there itself.
-func TestCopyHostTo(t *testing.T) {
+// viewerRequestJS is the template's viewer-request CloudFront Function, the
+// file the template carries inline.
+const viewerRequestJS = "../../deploy/functions/viewer-request.js"
+
+// TestViewerFunctionCopiesHost runs the template's viewer-request function
+// at the edge: an origin-request function sees the origin's Host, and the
+// viewer's in X-Edgeauth-Viewer-Host, once, whatever the viewer sent in
+// that header itself, one forged value or two.
+func TestViewerFunctionCopiesHost(t *testing.T) {
 	var seen edge.Headers
 	var mu sync.Mutex
 	cfg := dirConfig(OriginRequest)
-	cfg.Behaviors[0].CopyHostTo = "X-Edgeauth-Viewer-Host"
+	cfg.CloudFrontFunctions = map[string]CloudFrontFunction{"viewer": {Code: viewerRequestJS}}
+	cfg.Behaviors[0].ViewerRequestFunction = "viewer"
 	cfg.Behaviors[0].ForwardHeaders = []string{"X-Edgeauth-Viewer-Host"}
 	e := newEdge(t, cfg, map[string]Function{"f": func(_ context.Context, ev edge.Event) (edge.Result, error) {
 		req, _, _ := ev.Request()
@@ -373,19 +380,36 @@ func TestCopyHostTo(t *testing.T) {
 		return edge.Continue(req), nil
 	}})
 	u, _ := url.Parse(e.srv.URL)
-	do(t, "GET", e.srv.URL+"/index.html", http.Header{"X-Edgeauth-Viewer-Host": {"forged.example"}})
-	mu.Lock()
-	defer mu.Unlock()
-	if got := seen.Values("x-edgeauth-viewer-host"); len(got) != 1 || got[0] != u.Host {
-		t.Errorf("viewer host header = %q, want only %q", got, u.Host)
+	for name, forged := range map[string][]string{
+		"none":           nil,
+		"one forged":     {"forged.example"},
+		"two forged":     {"forged.example", "second.example"},
+		"forged in caps": {"FORGED.example"},
+	} {
+		do(t, "GET", e.srv.URL+"/index.html", http.Header{"X-Edgeauth-Viewer-Host": forged})
+		mu.Lock()
+		if got := seen.Values("x-edgeauth-viewer-host"); len(got) != 1 || got[0] != u.Host {
+			t.Errorf("%s: viewer host header = %q, want only %q", name, got, u.Host)
+		}
+		if got := seen.Get("host"); got != s3OriginDomain {
+			t.Errorf("%s: Host = %q, want the bucket's", name, got)
+		}
+		mu.Unlock()
 	}
-	if got := seen.Get("host"); got != s3OriginDomain {
-		t.Errorf("Host = %q, want the bucket's", got)
+}
+
+// TestRetiredCopyHostTo: an edge config that still models the function in
+// Go is refused, saying what replaced it.
+func TestRetiredCopyHostTo(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "edge.json")
+	site, _ := filepath.Abs(siteDir)
+	cfg := `{"behaviors":[{"pathPattern":"*","copyHostTo":"X-Edgeauth-Viewer-Host"}],"origin":{"dir":"` + site + `"}}`
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
 	}
-	bad := dirConfig(OriginRequest)
-	bad.Behaviors[0].CopyHostTo = "Host"
-	bad.applyDefaults()
-	if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "behaviors[0].copyHostTo") {
-		t.Errorf("copyHostTo Host: err = %v", err)
+	_, err := LoadConfig(path)
+	if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "behaviors[0].copyHostTo") ||
+		!strings.Contains(err.Error(), "viewerRequestFunction") {
+		t.Errorf("LoadConfig = %v, want an error naming copyHostTo and its replacement", err)
 	}
 }

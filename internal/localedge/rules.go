@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,7 @@ const (
 	RuleResponseSize    = "response-size"     // generated response over 40 KB (viewer) or 1 MB (origin)
 	RuleFunctionError   = "function-error"    // the function returned an error or panicked
 	RuleFunctionTimeout = "function-timeout"  // the function ran past its time limit
+	RuleComputeBudget   = "compute-budget"    // a CloudFront Function ran past its compute budget
 	RuleOrigin          = "origin-unreachable"
 )
 
@@ -71,14 +73,15 @@ func isDisallowed(lower string) bool {
 		slices.Contains(disallowedHeaders, lower)
 }
 
-// readOnlyHeaders per event type, from the same AWS page. Host is writable
-// at origin request: that is how a function picks another origin host.
+// readOnlyHeaders per request event type, from the same AWS page. Host is
+// writable at origin request: that is how a function picks another origin
+// host.
 func readOnlyHeaders(eventType string) []string {
 	if eventType == OriginRequest {
-		return []string{"accept-encoding", "content-length", "if-modified-since", "if-none-match",
+		return []string{"accept-encoding", "cdn-loop", "content-length", "if-modified-since", "if-none-match",
 			"if-range", "if-unmodified-since", "transfer-encoding", "via"}
 	}
-	return []string{"content-length", "host", "transfer-encoding", "via"}
+	return []string{"cdn-loop", "content-length", "host", "transfer-encoding", "via"}
 }
 
 // checkHeaders applies the rules every returned header map must meet.
@@ -158,6 +161,11 @@ func checkResponse(r *edge.Response, eventType string) (int, []byte, error) {
 		}
 	default:
 		return 0, nil, breach(RuleBodyEncoding, "bodyEncoding %q is not text or base64", r.BodyEncoding)
+	}
+	// "Response Contains a Body and Specifies 204 (No Content)": 502 at
+	// viewer request.
+	if code == http.StatusNoContent && len(body) > 0 && eventType != OriginRequest {
+		return 0, nil, breach(RuleStatus, "status 204 with a body")
 	}
 	limit := maxViewerResponse
 	if eventType == OriginRequest {

@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/edgeauth/edgeauth/internal/cfjs"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -50,6 +52,7 @@ type Server struct {
 	upstream  *url.URL
 	origin    http.Handler
 	cache     *cache
+	cffns     map[string]*cfjs.Function
 }
 
 // New checks cfg (defaults applied to a copy) and that every behavior's
@@ -91,8 +94,11 @@ func New(cfg *Config, funcs map[string]Function, logger *slog.Logger, opts ...Op
 	for _, o := range opts {
 		o(s)
 	}
+	if err := s.compileFunctions(); err != nil {
+		return nil, err
+	}
 	if c.Origin.Dir != "" {
-		d, err := newDirOrigin(c.Origin.Dir)
+		d, err := newDirOrigin(c.Origin.Dir, c.Origin.ListBucket)
 		if err != nil {
 			return nil, fieldErr("origin.dir", "%v", err)
 		}
@@ -107,14 +113,23 @@ func New(cfg *Config, funcs map[string]Function, logger *slog.Logger, opts ...Op
 // Listen is the address from the config, defaults applied.
 func (s *Server) Listen() string { return s.cfg.Listen }
 
-// outcome is what the log line reports about one request; the proxy's
-// error handler fills it in through the request context.
+// outcome is what the log line reports about one request, and what the
+// steps of its answer tell each other; the proxy's error handler fills it
+// in through the request context.
 type outcome struct {
 	reqID     string
 	eventType string
 	decision  string
 	rule      string
 	err       error
+
+	viewerGenerated bool        // a viewer-request CloudFront Function answered
+	noErrorPage     bool        // no custom error response applies (a limit exceeded, an error page's own fetch)
+	errorPageDone   bool        // the custom error responses were applied
+	customErrorPage bool        // the answer is a custom error page
+	errorPage       string      // its path, for the log
+	errorStatus     int         // the status a custom error response replaced
+	errorHeader     http.Header // and its headers, for the error-caching TTL
 }
 
 type outcomeKey struct{}
@@ -131,7 +146,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	rec.Header().Set("X-Amz-Cf-Id", reqID)
 	rec.Header().Set("Via", s.viaValue())
-	s.serve(rec, r, b, reqID, out)
+	vw := &viewerWriter{ResponseWriter: rec, s: s, r: r, b: &b, out: out}
+	s.serve(vw, r, b, reqID, out)
+	vw.finish()
 
 	attrs := []any{
 		"method", r.Method,
@@ -142,6 +159,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"status", rec.status(),
 		"duration_ms", float64(s.now().Sub(start).Microseconds()) / 1000,
 		"request_id", reqID,
+	}
+	if b.ViewerRequestFunction != "" || b.ViewerResponseFunction != "" {
+		attrs = append(attrs, "cloudfront_functions", strings.Trim(b.ViewerRequestFunction+","+b.ViewerResponseFunction, ","))
+	}
+	if out.errorPage != "" {
+		attrs = append(attrs, "error_page", out.errorPage, "origin_status", out.errorStatus)
 	}
 	if out.rule != "" {
 		attrs = append(attrs, "rule", out.rule)
@@ -169,18 +192,41 @@ func (s *Server) match(path string) Behavior {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, b Behavior, reqID string, out *outcome) {
+	if b.ViewerRequestFunction != "" {
+		next, done := s.viewerRequest(w, r, &b, out)
+		if done {
+			return
+		}
+		r = next
+	}
+	if s.cfg.DefaultRootObject != "" && r.URL.EscapedPath() == "/" {
+		r = withPath(r, "/"+s.cfg.DefaultRootObject)
+	}
+	ew := s.errorPages(w, r, out)
 	sent := s.buildRequest(r, &b)
 	if b.Function == "" {
-		s.cached(w, r, &b, sent, out, func(w http.ResponseWriter) { s.forward(w, r, sent, out) })
+		s.cached(ew, r, &b, sent, out, func(w http.ResponseWriter) { s.forward(w, r, sent, out) })
 		return
 	}
 	if b.EventType == OriginRequest {
 		// CloudFront looks in its cache before an origin-request function:
 		// a hit never reaches the function.
-		s.cached(w, r, &b, sent, out, func(w http.ResponseWriter) { s.run(w, r, b, sent, reqID, out) })
+		s.cached(ew, r, &b, sent, out, func(w http.ResponseWriter) { s.run(w, r, b, sent, reqID, out) })
 		return
 	}
-	s.run(w, r, b, sent, reqID, out)
+	s.run(ew, r, b, sent, reqID, out)
+}
+
+// withPath returns r asking for path (already escaped) instead.
+func withPath(r *http.Request, path string) *http.Request {
+	next := r.Clone(r.Context())
+	u := *r.URL
+	if p, err := url.PathUnescape(path); err == nil {
+		u.Path, u.RawPath = p, path
+	}
+	next.URL = &u
+	next.RequestURI = u.RequestURI()
+	return next
 }
 
 // run invokes the behavior's function on sent and writes what it decides:
@@ -198,7 +244,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, b Behavior, sent *e
 			return
 		}
 		out.decision = DecisionGenerated
-		writeGenerated(w, res.Response, code, body)
+		writeGenerated(w, res.Response, code, body, "LambdaGeneratedResponse from cloudfront")
 		return
 	}
 	if err := checkRequest(sent, res.Request, b.EventType); err != nil {
@@ -215,39 +261,58 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, b Behavior, sent *e
 }
 
 // cached serves req from the behavior's cache when it can, and otherwise
-// writes through fill, keeping a cacheable GET answer for the policy's TTL.
-// Only GET and HEAD use the cache (CloudFront's CachedMethods); a HEAD is
-// served from a GET's entry but never stores one.
+// writes through fill, keeping a cacheable GET answer for the policy's TTL
+// (an error answer for its error-caching TTL). Only GET and HEAD use the
+// cache (CloudFront's CachedMethods); a HEAD is served from a GET's entry
+// but never stores one. fill's writer applies the custom error responses,
+// so an entry holds the custom error page, as CloudFront caches it.
 func (s *Server) cached(w http.ResponseWriter, r *http.Request, b *Behavior, req *edge.Request, out *outcome, fill func(http.ResponseWriter)) {
 	p := b.Cache
 	if p == nil || (req.Method != http.MethodGet && req.Method != http.MethodHead) {
-		fill(w)
+		fill(s.errorPages(w, r, out))
 		return
 	}
 	k := p.key(b.PathPattern, req)
 	if e := s.cache.get(k, s.now()); e != nil {
 		out.decision = DecisionHit
+		out.customErrorPage, out.errorPageDone = e.errorPage, e.errorPage
 		serveHit(w, r, e, s.now())
 		return
 	}
 	if req.Method != http.MethodGet {
-		fill(w)
+		fill(s.errorPages(w, r, out))
 		return
 	}
 	rec := &recorder{ResponseWriter: w}
-	fill(rec)
+	fill(s.errorPages(rec, r, out))
 	if out.decision == DecisionError {
-		return
+		return // CloudFront does not cache its own error pages
 	}
 	e := rec.entry(k)
 	if e == nil {
 		return
 	}
 	now := s.now()
-	if ttl := p.ttl(e.status, e.header, now); ttl > 0 {
+	status, header := e.status, e.header
+	if out.errorStatus != 0 {
+		// A custom error response replaced the answer: its TTL is the
+		// error's, from the original status and headers.
+		status, header = out.errorStatus, out.errorHeader
+		e.errorPage = out.customErrorPage
+	}
+	if ttl := p.ttl(status, header, now, s.errorCachingMinTTL(status)); ttl > 0 {
 		e.stored, e.expires = now, now.Add(ttl)
 		s.cache.put(e, now)
 	}
+}
+
+// errorCachingMinTTL is the error-caching minimum TTL for a status: the
+// custom error response's, else CloudFront's default of 10 seconds.
+func (s *Server) errorCachingMinTTL(status int) time.Duration {
+	if c := s.cfg.customError(status); c != nil && c.ErrorCachingMinTTL != nil {
+		return c.ErrorCachingMinTTL.Std()
+	}
+	return defaultErrorCachingMinTTL
 }
 
 // invoke runs f within the behavior's time limit. The event and the result
@@ -303,15 +368,29 @@ func (s *Server) invoke(parent context.Context, f Function, b Behavior, sent *ed
 }
 
 // fail answers the viewer as CloudFront does when a function breaks a rule:
-// 502 for an invalid result, 503 for a function error or timeout.
+// for Lambda@Edge, 502 for an invalid result, 503 for a function error or
+// timeout; for a CloudFront Function, 502 for an invalid result, 503 for an
+// execution error (a throw, the compute limit).
 func (s *Server) fail(w http.ResponseWriter, out *outcome, reqID string, err error) {
 	out.decision, out.err = DecisionError, err
 	code, cache := http.StatusBadGateway, "LambdaValidationError from cloudfront"
 	var re *RuleError
+	var cf *cfError
 	switch {
+	case errors.As(err, &cf):
+		code, cache, out.rule = http.StatusBadGateway, "FunctionValidationError from cloudfront", RuleInvalidResult
+		switch {
+		case errors.As(err, &re):
+			out.rule = re.Rule
+		case errors.Is(err, cfjs.ErrComputeBudget):
+			code, cache, out.rule = http.StatusServiceUnavailable, "FunctionExecutionError from cloudfront", RuleComputeBudget
+		case errors.Is(err, cfjs.ErrExecution):
+			code, cache, out.rule = http.StatusServiceUnavailable, "FunctionExecutionError from cloudfront", RuleFunctionError
+		}
 	case errors.As(err, &re) && re.Rule == RuleFunctionTimeout:
 		out.rule = re.Rule
 		code, cache = http.StatusServiceUnavailable, "LambdaLimitExceeded from cloudfront"
+		out.noErrorPage = true // "Limit Exceeded": CloudFront skips the custom error page
 	case errors.As(err, &re):
 		out.rule = re.Rule
 	case errors.Is(err, ErrInvalidResult):
@@ -331,16 +410,23 @@ func writeError(w http.ResponseWriter, code int, xcache, rule, reqID string) {
 	h.Set("Cache-Control", edge.NoStore)
 	h.Set("X-Cache", xcache)
 	w.WriteHeader(code)
+	what := "The request broke CloudFront rule"
+	switch {
+	case strings.HasPrefix(xcache, "Lambda"):
+		what = "The Lambda@Edge function result broke CloudFront rule"
+	case strings.HasPrefix(xcache, "Function"):
+		what = "The CloudFront Function broke CloudFront rule"
+	}
 	fmt.Fprintf(w, "<!DOCTYPE html>\n<html><head><title>%d %s</title></head><body>\n"+
 		"<h1>%d ERROR</h1>\n<h2>The request could not be satisfied.</h2>\n"+
-		"<p>The Lambda@Edge function result broke CloudFront rule %q (localedge).</p>\n"+
+		"<p>%s %q (localedge).</p>\n"+
 		"<p>Request ID: %s</p>\n</body></html>\n",
-		code, http.StatusText(code), code, html.EscapeString(rule), html.EscapeString(reqID))
+		code, http.StatusText(code), code, what, html.EscapeString(rule), html.EscapeString(reqID))
 }
 
 // writeGenerated writes a validated generated response. Content-Length and
 // Transfer-Encoding are the edge's to set, as CloudFront sets them.
-func writeGenerated(w http.ResponseWriter, r *edge.Response, code int, body []byte) {
+func writeGenerated(w http.ResponseWriter, r *edge.Response, code int, body []byte, xcache string) {
 	h := w.Header()
 	for name, entries := range r.Headers {
 		key := http.CanonicalHeaderKey(name)
@@ -351,7 +437,7 @@ func writeGenerated(w http.ResponseWriter, r *edge.Response, code int, body []by
 			h.Add(key, e.Value)
 		}
 	}
-	h.Set("X-Cache", "LambdaGeneratedResponse from cloudfront")
+	h.Set("X-Cache", xcache)
 	w.WriteHeader(code)
 	_, _ = w.Write(body) // the viewer hung up; nothing to do
 }

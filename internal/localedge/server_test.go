@@ -44,11 +44,13 @@ func TestDirOrigin(t *testing.T) {
 		wantType string // prefix of Content-Type
 		wantBody string // substring
 	}{
-		{"root is index.html", "GET", "/", 200, "text/html", "home page"},
+		{"the bucket itself is no object", "GET", "/", 403, "application/xml", "AccessDenied"},
+		{"index.html", "GET", "/index.html", 200, "text/html", "home page"},
 		{"css by extension", "GET", "/style.css", 200, "text/css", "color"},
 		{"json by extension", "GET", "/data.json", 200, "application/json", `"ok"`},
 		{"no extension", "GET", "/LICENSE", 200, "binary/octet-stream", "plain bytes"},
-		{"folder with slash is its index", "GET", "/docs/", 200, "text/html", "docs index"},
+		{"folder with slash is no object either", "GET", "/docs/", 403, "application/xml", "AccessDenied"},
+		{"a folder's index is", "GET", "/docs/index.html", 200, "text/html", "docs index"},
 		{"folder without slash is not an object", "GET", "/docs", 403, "application/xml", "AccessDenied"},
 		{"missing key is 403 like private S3", "GET", "/nope.html", 403, "application/xml", "<Code>AccessDenied</Code>"},
 		{"dot-dot", "GET", "/../outside.txt", 403, "application/xml", "AccessDenied"},
@@ -392,7 +394,7 @@ func TestRuleBreaches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newEdge(t, dirConfig(tt.eventType), map[string]Function{"f": tt.fn})
-			got := do(t, "GET", env.srv.URL+"/", http.Header{"Accept-Encoding": {"gzip"}})
+			got := do(t, "GET", env.srv.URL+"/index.html", http.Header{"Accept-Encoding": {"gzip"}})
 			if got.code != tt.wantCode {
 				t.Fatalf("status = %d, want %d (body %q)", got.code, tt.wantCode, got.body)
 			}
