@@ -107,6 +107,13 @@ func TestSignOutClearsTheBrowserCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg["origin"] = map[string]any{"url": origin.URL}
+	// The config moves to a temporary folder: its CloudFront Function's
+	// code path, relative to the config, becomes absolute.
+	fn, err := filepath.Abs(filepath.Join("..", "deploy", "functions", "viewer-request.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["cloudfrontFunctions"] = map[string]any{"viewer-request": map[string]any{"code": fn}}
 	b, err = json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
