@@ -10,7 +10,7 @@ import (
 // mutations break the generated function on purpose, one check at a time.
 // Each must make the differential or invariant tests fail: if one does
 // not, those tests do not guard that check. Left out as equivalent (no
-// request tells them apart, in Go's authz either): dropping the "v === ''"
+// request tells them apart, in Go's authz either): dropping the "v === ”"
 // of a claim (an empty segment never reaches it), "d.pub && e.pub" (an
 // anonymous reading is only allowed by a public rule) and the default
 // rule's "!!id" (only pub of an anonymous judgement is read).
