@@ -344,9 +344,45 @@ func (f *fixture) perCredential(r viewerReq) string {
 			sess = append(sess, c.Value)
 		}
 	}
-	b, _ := json.Marshal([][]string{auth, sess})
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256([]byte("[" + jsArray(auth) + "," + jsArray(sess) + "]"))
 	return "c-" + hex.EncodeToString(sum[:])
+}
+
+// jsArray is JSON.stringify of a list of strings, which escapes less than
+// encoding/json does (no \u0026 for "&", no \u2028).
+func jsArray(ss []string) string {
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		for _, r := range s {
+			switch {
+			case r == '"' || r == '\\':
+				b.WriteByte('\\')
+				b.WriteRune(r)
+			case r == '\b':
+				b.WriteString(`\b`)
+			case r == '\f':
+				b.WriteString(`\f`)
+			case r == '\n':
+				b.WriteString(`\n`)
+			case r == '\r':
+				b.WriteString(`\r`)
+			case r == '\t':
+				b.WriteString(`\t`)
+			case r < 0x20:
+				fmt.Fprintf(&b, `\u%04x`, r)
+			default:
+				b.WriteRune(r)
+			}
+		}
+		b.WriteByte('"')
+	}
+	b.WriteByte(']')
+	return b.String()
 }
 
 // session mints a session cookie pair "name=value" on the pinned clock.

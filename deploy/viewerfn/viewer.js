@@ -104,14 +104,16 @@ function b64(s) {
 // undefined for a genuine one it cannot read (deflated).
 function open(v, keys) {
   if (v.length > 4096 || !b64(v)) return null;
-  var b = Buffer.from(v, 'base64url');
-  var i = b.indexOf(124);
-  var j = i < 0 ? -1 : b.indexOf(124, i + 1);
+  // atob gives a binary string: one character per byte.
+  var b = atob(v.replace(/-/g, '+').replace(/_/g, '/'));
+  var i = b.indexOf('|');
+  var j = i < 0 ? -1 : b.indexOf('|', i + 1);
   if (j < 0) return null;
-  var date = b.slice(0, i).toString();
-  var val = b.slice(i + 1, j).toString();
-  var mac = b.slice(j + 1).toString('hex');
-  if (!/^[+-]?[0-9]{1,18}$/.test(date) || !b64(val) || mac.length !== 64) return null;
+  var date = b.substring(0, i);
+  var val = b.substring(i + 1, j);
+  if (!/^[+-]?[0-9]{1,18}$/.test(date) || !b64(val) || b.length - j - 1 !== 32) return null;
+  var mac = '';
+  for (var q = j + 1; q < b.length; q++) mac += (b.charCodeAt(q) < 16 ? '0' : '') + b.charCodeAt(q).toString(16);
   var msg = C.n + '|' + date + '|' + val;
   var ok = false;
   for (var k = 0; k < keys.length && !ok; k++) {
