@@ -131,6 +131,19 @@ func (f *fixture) cookieCases(t testing.TB) []tcase {
 	add("std alphabet", true, cookie(name+"="+strings.NewReplacer("-", "+", "_", "/").Replace(value)))
 	add("truncated", true, cookie(name+"="+value[:len(value)-4]))
 	add("appended", true, cookie(valid+"AAAA"))
+	// Every size: 0 to 90 groups of 40 random-looking characters, past the
+	// point where session compresses (decidable until then).
+	for n := 0; n <= 90; n += 6 {
+		id := bob
+		for i := range n {
+			id.Groups = append(id.Groups, fmt.Sprintf("%040x", uint64(i+1)*0x9e3779b97f4a7c15))
+		}
+		c, err := f.store.EncodeSession(sessionOf(id, later))
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(fmt.Sprintf("%d groups, %d bytes", n, len(c.Value)), !isDeflated(t, c.Value), cookie(c.Name+"="+c.Value))
+	}
 	for i := 0; i < len(value); i += 7 {
 		b := []byte(value)
 		b[i] = flip(b[i])
