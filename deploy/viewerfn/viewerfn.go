@@ -54,7 +54,7 @@ package viewerfn
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -102,7 +102,7 @@ type Function struct {
 }
 
 //go:embed viewer.js
-var source string
+var sourceFS embed.FS
 
 // wire is the config the code reads as C.
 type wire struct {
@@ -147,7 +147,13 @@ func Generate(c *config.Config, o Options) (*Function, error) {
 	if err != nil {
 		return nil, fmt.Errorf("viewerfn: %w", err)
 	}
-	f.Code = render(string(cj), !o.InlineKeys)
+	src, err := sourceFS.ReadFile("viewer.js")
+	if err != nil {
+		return nil, fmt.Errorf("viewerfn: %w", err) // embedded at build time: a broken build
+	}
+	if f.Code = render(string(src), string(cj), !o.InlineKeys); f.Code == nil {
+		return nil, errors.New(`viewerfn: viewer.js has no "var C = {};" line`) // a bug in viewer.js
+	}
 	if len(f.Code) > MaxCodeSize {
 		return nil, fmt.Errorf("%w: %d bytes for %d rules", ErrTooLarge, len(f.Code), len(c.Rules))
 	}
@@ -190,9 +196,10 @@ func nonNil(s []string) []string {
 
 // render fills viewer.js: the config on the "var C" line, the cloudfront
 // import only with a KeyValueStore, whole-line comments and indentation
-// dropped (the limit counts every byte).
-func render(configJSON string, kvs bool) []byte {
+// dropped (the limit counts every byte). It returns nil without that line.
+func render(source, configJSON string, kvs bool) []byte {
 	var b bytes.Buffer
+	filled := false
 	for line := range strings.SplitSeq(source, "\n") {
 		t := strings.TrimSpace(line)
 		switch {
@@ -201,10 +208,13 @@ func render(configJSON string, kvs bool) []byte {
 		case t == "import cf from 'cloudfront';" && !kvs:
 			continue
 		case t == "var C = {};":
-			t = "var C = " + configJSON + ";"
+			t, filled = "var C = "+configJSON+";", true
 		}
 		b.WriteString(t)
 		b.WriteByte('\n')
+	}
+	if !filled {
+		return nil
 	}
 	return b.Bytes()
 }
