@@ -38,7 +38,7 @@ func manyRules(n int) func(map[string]any) {
 }
 
 // TestSize: the generated code stays within CloudFront's 10,240 bytes for
-// the demo, the test configs and 60 rules, inline keys or not; past the
+// the demo, the test configs and 50 rules, inline keys or not; past the
 // limit Generate fails with ErrTooLarge rather than writing code
 // CloudFront would refuse.
 func TestSize(t *testing.T) {
@@ -49,7 +49,7 @@ func TestSize(t *testing.T) {
 		{"demo", demoRules(t)},
 		{"cognito.json", nil},
 		{"differential rules", rulesConfig},
-		{"60 rules", manyRules(60)},
+		{"50 rules", manyRules(50)},
 	} {
 		for _, inline := range []bool{false, true} {
 			cfg := suitetest.Config(t, "cognito.json", tt.edit)
@@ -65,7 +65,7 @@ func TestSize(t *testing.T) {
 	}
 	// How many rules of that shape fit.
 	fit := 0
-	for n := 60; n < 400; n++ {
+	for n := 50; n < 400; n++ {
 		if _, err := viewerfn.Generate(suitetest.Config(t, "cognito.json", manyRules(n)), viewerfn.Options{}); err != nil {
 			if !errors.Is(err, viewerfn.ErrTooLarge) {
 				t.Fatalf("%d rules: %v, want ErrTooLarge", n, err)
@@ -75,7 +75,7 @@ func TestSize(t *testing.T) {
 		fit = n
 	}
 	if fit == 0 || fit >= 399 {
-		t.Fatalf("no rule count between 60 and 400 reaches the limit (fit %d)", fit)
+		t.Fatalf("no rule count between 50 and 400 reaches the limit (fit %d)", fit)
 	}
 	t.Logf("up to %d rules of the shape /teams/team-NNN/* for group team-NNN-members fit", fit)
 }
