@@ -66,10 +66,10 @@ fuzz:
 run: $(if $(filter oidc-provider,$(IDP)),node,dex) build
 	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(IDP),-idp $(IDP)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
 
-## package: dist/edgeauth.zip, the one zip the three Lambda@Edge functions share (make package CONFIG=prod.json [JWKS=jwks.json])
+## package: dist/edgeauth.zip, the one zip the three Lambda@Edge functions share, and the viewer mode's dist/viewer-function.js + dist/viewer-kvs.json (make package CONFIG=prod.json [JWKS=jwks.json] [VIEWER_INLINE_KEYS=1])
 package:
-	@test -n "$(CONFIG)" || { echo "usage: make package CONFIG=prod.json [JWKS=jwks.json]"; exit 2; }
-	$(GO) run ./cmd/package -config $(CONFIG) $(if $(JWKS),-jwks $(JWKS)) -out dist
+	@test -n "$(CONFIG)" || { echo "usage: make package CONFIG=prod.json [JWKS=jwks.json] [VIEWER_INLINE_KEYS=1]"; exit 2; }
+	$(GO) run ./cmd/package -config $(CONFIG) $(if $(JWKS),-jwks $(JWKS)) $(if $(VIEWER_INLINE_KEYS),-viewer-inline-keys) -out dist
 
 clean:
 	rm -rf bin dist

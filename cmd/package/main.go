@@ -11,7 +11,11 @@
 // can be derived — the issuer's JWKS (fetched, or read from
 // -jwks for offline packaging) and session keys (generated once, saved
 // beside the config as <name>.keys.json, and reused by every later run) —
-// writes the completed config to <out>/config.json, builds the one bootstrap
+// writes the completed config to <out>/config.json, the viewer-level
+// mode's CloudFront Function to <out>/viewer-function.js and its
+// KeyValueStore content (the session hash keys) to <out>/viewer-kvs.json
+// (with -viewer-inline-keys the keys go into the function instead, and no
+// store file is written), builds the one bootstrap
 // that holds the three functions (cmd/bootstrap) for linux/amd64 and writes
 // <out>/edgeauth.zip holding the Node.js bridge (index.mjs), bootstrap and
 // config.json, which the three functions share. It prints the zip's size
@@ -35,6 +39,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/deploy"
+	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/shared/config"
 )
 
@@ -69,6 +74,7 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	keysPath := fl.String("keys", "", "session keys `file` (default: <config name>.keys.json beside the config)")
 	out := fl.String("out", "dist", "output `directory`")
 	root := fl.String("root", "", "module root holding ./functions (default: the nearest go.mod upwards)")
+	inlineKeys := fl.Bool("viewer-inline-keys", false, "put the session hash keys in viewer-function.js instead of viewer-kvs.json (see deploy/README.md: who can read them)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -122,16 +128,38 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 
 	p := &deploy.Packager{Builder: &deploy.Builder{Root: *root}, Out: *out, Bootstrap: a.bootstrap}
+	// Before the build: a config whose rules do not fit the function stops
+	// here.
+	va, err := p.WriteViewerFunction(done.Config, viewerfn.Options{InlineKeys: *inlineKeys})
+	if err != nil {
+		return err
+	}
 	art, err := p.Package(ctx, done.JSON)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (holds the session keys and client secret: keep it private)\n\n", filepath.Join(*out, config.FileName))
+	fmt.Fprintf(stdout, "wrote %s (holds the session keys and client secret: keep it private)\n", filepath.Join(*out, config.FileName))
+	summarizeViewer(stdout, va)
+	fmt.Fprintln(stdout)
 	if err := deploy.WriteSizeTable(stdout, []deploy.Artifact{art}); err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout, "\nThe three functions share this zip; Lambda@Edge takes it on origin-request (50 MiB). See deploy/README.md.")
 	return nil
+}
+
+// summarizeViewer names the viewer-level mode's files (used when the
+// template's ViewerMode is on) and the function's size against CloudFront's
+// limit.
+func summarizeViewer(w io.Writer, a deploy.ViewerArtifact) {
+	keys := "its KeyValueStore holds the session hash keys"
+	if a.InlineKeys {
+		keys = "holds the session hash keys inline: keep it private"
+	}
+	fmt.Fprintf(w, "wrote %s for the viewer-level mode (%d of %d bytes; %s)\n", a.FunctionPath, a.FunctionSize, viewerfn.MaxCodeSize, keys)
+	if a.KVSPath != "" {
+		fmt.Fprintf(w, "wrote %s (the function's KeyValueStore: holds the session hash keys, keep it private)\n", a.KVSPath)
+	}
 }
 
 // summarize says where each derived value came from, naming files and URLs

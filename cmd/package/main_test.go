@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth/deploy"
+	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/shared/config"
 )
 
@@ -95,12 +96,14 @@ func TestRun(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, deploy.ZipName+".zip")); err != nil {
 		t.Error(err)
 	}
-	for _, want := range []string{"generated a new pair", keysPath, "jwks: from the -jwks file", deploy.ZipName + ".zip", "origin trigger", "three functions share"} {
+	for _, want := range []string{"generated a new pair", keysPath, "jwks: from the -jwks file", deploy.ZipName + ".zip", "origin trigger", "three functions share",
+		deploy.ViewerFunctionName, deploy.ViewerKVSName, "of 10240 bytes"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout.String())
 		}
 	}
 	noSecrets(t, stdout.String()+stderr.String(), cfg)
+	checkViewerFiles(t, out, cfg, false)
 	first, err := os.ReadFile(filepath.Join(out, deploy.ZipName+".zip"))
 	if err != nil {
 		t.Fatal(err)
@@ -121,6 +124,36 @@ func TestRun(t *testing.T) {
 	}
 	if !bytes.Equal(first, again) {
 		t.Error("repackaging the same inputs changed the zip")
+	}
+
+	// -viewer-inline-keys: the keys move into the function.
+	stdout.Reset()
+	if err := a.run(context.Background(), append(args, "-viewer-inline-keys"), &stdout, &stderr); err != nil {
+		t.Fatalf("inline run: %v", err)
+	}
+	noSecrets(t, stdout.String()+stderr.String(), cfg)
+	checkViewerFiles(t, out, cfg, true)
+}
+
+// checkViewerFiles: out holds the viewer-level mode's function (and its
+// store file unless the keys are inline), generated from the completed
+// config: the hash keys are where the mode says.
+func checkViewerFiles(t *testing.T, out string, cfg *config.Config, inline bool) {
+	t.Helper()
+	code, err := os.ReadFile(filepath.Join(out, deploy.ViewerFunctionName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := base64.StdEncoding.EncodeToString(cfg.Keys[0].Hash)
+	if got := strings.Contains(string(code), key); got != inline {
+		t.Errorf("inline=%v: function holds the hash key: %v", inline, got)
+	}
+	kvs, err := os.ReadFile(filepath.Join(out, deploy.ViewerKVSName))
+	switch {
+	case inline && !os.IsNotExist(err):
+		t.Errorf("inline keys left %s (%v)", deploy.ViewerKVSName, err)
+	case !inline && (err != nil || !strings.Contains(string(kvs), key) || !strings.Contains(string(kvs), viewerfn.KVSKey)):
+		t.Errorf("%s = %v, want the hash key under %s", deploy.ViewerKVSName, err, viewerfn.KVSKey)
 	}
 }
 

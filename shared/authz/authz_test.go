@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -514,5 +515,33 @@ func TestParamsNeverHideARule(t *testing.T) {
 		if _, err := authz.New([]authz.Rule{{Path: p}}); err == nil || !strings.Contains(err.Error(), `";"`) {
 			t.Errorf("New(%q) = %v, want a refusal naming the ;", p, err)
 		}
+	}
+}
+
+// TestPatterns: the compiled form other engines read is the rules as New
+// compiled them: literals decoded, claim segments named, flags and names
+// kept, and Literals the decoded literal segments, "" of a folder
+// pattern included.
+func TestPatterns(t *testing.T) {
+	a, err := authz.New([]authz.Rule{
+		{Path: "/public/*", Public: true},
+		{Path: "/Board%20Minutes/{sub}/*", Groups: []string{"board"}, Scopes: []string{"read"}},
+		{Path: "/docs/"},
+		{Path: "/*"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []authz.Pattern{
+		{Segments: []authz.PatternSegment{{Literal: "public"}}, Prefix: true, Public: true},
+		{Segments: []authz.PatternSegment{{Literal: "Board Minutes"}, {Claim: "sub"}}, Prefix: true, Groups: []string{"board"}, Scopes: []string{"read"}},
+		{Segments: []authz.PatternSegment{{Literal: "docs"}, {Literal: ""}}},
+		{Prefix: true},
+	}
+	if got := a.Patterns(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Patterns() =\n%+v\nwant\n%+v", got, want)
+	}
+	if got, want := a.Literals(), []string{"", "Board Minutes", "docs", "public"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Literals() = %q, want %q", got, want)
 	}
 }
