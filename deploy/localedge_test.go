@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/internal/localedge"
 	"github.com/edgeauth/edgeauth/shared/config"
 )
@@ -98,6 +99,10 @@ var functionOf = map[string]string{
 func compareLocalEdge(tp *template, le *localedge.Config, positiveTTL bool) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	tp, err := tp.resolve()
+	if err != nil {
+		return []string{err.Error()}
+	}
 	dist := get(tp.Resources, "Distribution", "Properties", "DistributionConfig")
 	tbs := append(list(get(dist, "CacheBehaviors")), get(dist, "DefaultCacheBehavior"))
 	if len(le.Behaviors) != len(tbs) {
@@ -163,7 +168,23 @@ func compareViewerFunction(tp *template, le *localedge.Config, pattern string, b
 			add("%s: viewer-request function %q, the template runs none here", pattern, b.ViewerRequestFunction)
 		}
 	case len(fas) == 1 && str(get(fas[0], "EventType")) == "viewer-request" &&
-		slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerRequestFunction", "FunctionMetadata.FunctionARN"}):
+		slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{viewerAuthFn, "FunctionMetadata.FunctionARN"}):
+		// Viewer mode: the function make package generates, and the
+		// store file it writes when the template has the store.
+		f, ok := le.CloudFrontFunctions[b.ViewerRequestFunction]
+		if !ok {
+			add("%s: no viewer-request function, the template runs %s", pattern, viewerAuthFn)
+			return
+		}
+		if filepath.Base(f.Code) != deploy.ViewerFunctionFile {
+			add("%s: the viewer-request function runs %s, the template's is the generated %s", pattern, f.Code, deploy.ViewerFunctionFile)
+		}
+		_, store := tp.resource(viewerKVS, "AWS::CloudFront::KeyValueStore")
+		if got := f.KeyValueStore != "" && filepath.Base(f.KeyValueStore) == deploy.ViewerKeysFile; got != store {
+			add("%s: key value store %q, the template has one: %v", pattern, f.KeyValueStore, store)
+		}
+	case len(fas) == 1 && str(get(fas[0], "EventType")) == "viewer-request" &&
+		slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{viewerRequestFn, "FunctionMetadata.FunctionARN"}):
 		f, ok := le.CloudFrontFunctions[b.ViewerRequestFunction]
 		if !ok {
 			add("%s: no viewer-request function, the template runs ViewerRequestFunction", pattern)
