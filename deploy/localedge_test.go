@@ -37,6 +37,46 @@ func TestLocalEdgeMatchesTemplate(t *testing.T) {
 	}
 }
 
+// TestLocalEdgeViewerMatchesTemplate: localedge-viewer.json (make run
+// EDGE=viewer) is the template deployed with ViewerMode "true" and the keys
+// in a store: the generated function on the default behavior with its
+// store file, the cache key without the session cookie and with
+// X-Edgeauth-Cache-Key, the session cookie forwarded to check-auth; with
+// localedge-aws.json's positive default TTL.
+func TestLocalEdgeViewerMatchesTemplate(t *testing.T) {
+	le, err := localedge.LoadConfig(filepath.Join("..", "testdata", "demo", "localedge-viewer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKeysFile), le, true) {
+		t.Errorf("localedge-viewer.json: %s", p)
+	}
+	for name, mutate := range map[string]func(c *localedge.Config){
+		"session cookie in the key": func(c *localedge.Config) { c.Behaviors[4].Cache.Cookies = []string{"edgeauth-session"} },
+		"no cache key header":       func(c *localedge.Config) { c.Behaviors[4].Cache.Headers = []string{"Authorization", "Origin"} },
+		"session not forwarded":     func(c *localedge.Config) { c.Behaviors[4].ForwardCookies.Names = []string{"edgeauth-attempts"} },
+		"the plain function":        func(c *localedge.Config) { c.Behaviors[4].ViewerRequestFunction = "viewer-request" },
+		"no store": func(c *localedge.Config) {
+			f := c.CloudFrontFunctions["viewer-auth"]
+			f.KeyValueStore = ""
+			c.CloudFrontFunctions["viewer-auth"] = f
+		},
+	} {
+		c, err := localedge.LoadConfig(filepath.Join("..", "testdata", "demo", "localedge-viewer.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutate(c)
+		if len(compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKeysFile), c, true)) == 0 {
+			t.Errorf("%s: the comparison does not notice", name)
+		}
+	}
+	// And it is not the per-credential shape.
+	if len(compareLocalEdge(loadTemplate(t), le, true)) == 0 {
+		t.Error("localedge-viewer.json also matches the template in per-credential mode")
+	}
+}
+
 // TestLocalEdgeComparisonCatches breaks a copy of the local edge config in
 // each way the comparison must notice.
 func TestLocalEdgeComparisonCatches(t *testing.T) {
