@@ -498,3 +498,49 @@ func hasControl(s string) bool {
 	}
 	return false
 }
+
+// Pattern is one compiled rule as Decide applies it, for code that must
+// judge paths exactly as this package does in another language (the
+// viewer-request function deploy/viewerfn generates). Segments are the
+// pattern's segments after the leading "/", literals percent-decoded.
+type Pattern struct {
+	Segments []PatternSegment
+	// Prefix: the pattern ended in "/*".
+	Prefix bool
+	Public bool
+	Groups []string
+	Scopes []string
+}
+
+// PatternSegment is a literal segment (Literal, decoded) or, when Claim is
+// set, a "{claim}" segment.
+type PatternSegment struct {
+	Literal string
+	Claim   string
+}
+
+// Patterns returns the compiled rules, in order. Changing what Decide does
+// with them means changing deploy/viewerfn too: its differential tests
+// run both.
+func (a *Authorizer) Patterns() []Pattern {
+	out := make([]Pattern, len(a.rules))
+	for i, r := range a.rules {
+		p := Pattern{Prefix: r.prefix, Public: r.public, Groups: slices.Clone(r.groups), Scopes: slices.Clone(r.scopes)}
+		for _, s := range r.segs {
+			p.Segments = append(p.Segments, PatternSegment{Literal: s.lit, Claim: s.claim})
+		}
+		out[i] = p
+	}
+	return out
+}
+
+// Literals returns the literal segments of every rule, decoded and sorted:
+// what a ";params" segment must not be cut down to (see the package doc).
+func (a *Authorizer) Literals() []string {
+	out := make([]string, 0, len(a.literals))
+	for l := range a.literals {
+		out = append(out, l)
+	}
+	slices.Sort(out)
+	return out
+}
