@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth/deploy"
+	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
 	"github.com/edgeauth/edgeauth/internal/dex"
 )
@@ -552,4 +553,68 @@ func multi(values []string) cfjs.Value {
 		}
 	}
 	return v
+}
+
+// TestPackagedTemplate: the template make package writes, with the
+// function generated from the config in place of the fail-safe copy,
+// passes the viewer-mode checks and cfn-lint, keeps the rest of the
+// template byte for byte, and fits CloudFormation's inline template body
+// (51,200 bytes; deploy takes a larger one only through S3).
+func TestPackagedTemplate(t *testing.T) {
+	tpl, err := os.ReadFile("template.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, inline := range map[string]bool{"keys in a store": false, "keys in the code": true} {
+		t.Run(name, func(t *testing.T) {
+			gen, err := viewerfn.Generate(testConfig(t), viewerfn.Options{InlineKeys: inline})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := deploy.PackageTemplate(tpl, gen.Code)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tp := parseTemplate(t, out)
+			if got := str(get(tp.Resources, viewerAuthFn, "Properties", "FunctionCode")); got != string(gen.Code) {
+				t.Fatalf("the packaged template's %s code is not the generated code", viewerAuthFn)
+			}
+			keys := "viewer-kvs.json"
+			if inline {
+				keys = ""
+			}
+			for _, p := range tp.withParams(map[string]string{viewerModeParam: "true", viewerKeysParam: keys}).check(testConfig(t)) {
+				t.Error(p)
+			}
+			// Everything but the function's code is the repository's.
+			back, err := deploy.PackageTemplate(out, mustRead(t, unpackagedFile))
+			if err != nil || string(back) != string(tpl) {
+				t.Errorf("packaging changed more than %s's code (%v)", viewerAuthFn, err)
+			}
+			if len(out) > deploy.MaxTemplateBody {
+				t.Errorf("packaged template is %d bytes, over CloudFormation's inline %d: deploy needs --s3-bucket", len(out), deploy.MaxTemplateBody)
+			}
+			t.Logf("packaged template: %d bytes (inline limit %d); function %d bytes", len(out), deploy.MaxTemplateBody, len(gen.Code))
+			lint, err := exec.LookPath("cfn-lint")
+			if err != nil {
+				t.Skip("cfn-lint not installed")
+			}
+			path := filepath.Join(t.TempDir(), deploy.TemplateName)
+			if err := os.WriteFile(path, out, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if b, err := exec.Command(lint, "--", path).CombinedOutput(); err != nil {
+				t.Errorf("cfn-lint of the packaged template: %v\n%s", err, b)
+			}
+		})
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
