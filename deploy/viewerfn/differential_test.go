@@ -60,6 +60,7 @@ var paths = []string{
 	"/public%2Fx", "/%2e/x", "/%2E%2E/admin/", "/a\\b", "/a%5Cb", "/public/a%5C..%5Cadmin", "/a%00b", "/x%zz", "/x%2", "/x%",
 	"/api/x", "/api", "/exact", "/exact/", "/exact;v", "/exact%3Bv", "/style.css", "/style.css;x", "/style.css/",
 	"/docs%2F..%2Fadmin/", "/%F0%9F%98%80/", "/%ED%A0%80/", "/%C0%AF/", "/x%7F", "/x\x7f", "/emoji😀/", "/tab\t/",
+	"/users%2F", "/users/alice-sub%2F", "/teams/red%2F", "/teams%2F", "/mail%2F", "/docs%2F",
 	"admin/x", "", "/;", "/;/admin/", "/%3B", "/public;x/y", "/public%3Bx/y",
 }
 

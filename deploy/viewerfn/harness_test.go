@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -360,4 +361,27 @@ func (f *fixture) session(t testing.TB, id verifier.Identity, expiry time.Time, 
 		t.Fatal(err)
 	}
 	return c.Name + "=" + c.Value
+}
+
+func sessionOf(id verifier.Identity, expiry time.Time) session.Session {
+	return session.Session{Identity: id, Expiry: expiry}
+}
+
+// isDeflated reports whether a session cookie value's payload is DEFLATE
+// (session's 'z' marker), decoding the securecookie layers by hand.
+func isDeflated(t testing.TB, value string) bool {
+	t.Helper()
+	outer, err := base64.URLEncoding.DecodeString(value)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.SplitN(string(outer), "|", 3)
+	if len(parts) != 3 {
+		t.Fatal("not a securecookie value")
+	}
+	inner, err := base64.URLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(inner) > 0 && inner[0] == 'z'
 }
