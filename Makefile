@@ -62,7 +62,7 @@ bench:
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (IDP=oidc-provider for panva's oidc-provider, CONFIG= for your own IdP, EDGE= for another edge config, INVOKE=runtime-api)
+## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (IDP=oidc-provider for panva's oidc-provider, CONFIG= for your own IdP, EDGE= for another edge config: a file, or aws / viewer for testdata/demo/localedge-aws.json / localedge-viewer.json, INVOKE=runtime-api)
 run: $(if $(filter oidc-provider,$(IDP)),node,dex) build
 	bin/localedge $(if $(CONFIG),-config $(CONFIG)) $(if $(IDP),-idp $(IDP)) $(if $(EDGE),-edge $(EDGE)) -invoke $(INVOKE)
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/internal/localedge"
 	"github.com/edgeauth/edgeauth/shared/config"
 )
@@ -33,6 +34,46 @@ func TestLocalEdgeMatchesTemplate(t *testing.T) {
 		for _, p := range compareLocalEdge(tp, le, positiveTTL) {
 			t.Errorf("%s: %s", file, p)
 		}
+	}
+}
+
+// TestLocalEdgeViewerMatchesTemplate: localedge-viewer.json (make run
+// EDGE=viewer) is the template deployed with ViewerMode "true" and the keys
+// in a store: the generated function on the default behavior with its
+// store file, the cache key without the session cookie and with
+// X-Edgeauth-Cache-Key, the session cookie forwarded to check-auth; with
+// localedge-aws.json's positive default TTL.
+func TestLocalEdgeViewerMatchesTemplate(t *testing.T) {
+	le, err := localedge.LoadConfig(filepath.Join("..", "testdata", "demo", "localedge-viewer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKeysFile), le, true) {
+		t.Errorf("localedge-viewer.json: %s", p)
+	}
+	for name, mutate := range map[string]func(c *localedge.Config){
+		"session cookie in the key": func(c *localedge.Config) { c.Behaviors[4].Cache.Cookies = []string{"edgeauth-session"} },
+		"no cache key header":       func(c *localedge.Config) { c.Behaviors[4].Cache.Headers = []string{"Authorization", "Origin"} },
+		"session not forwarded":     func(c *localedge.Config) { c.Behaviors[4].ForwardCookies.Names = []string{"edgeauth-attempts"} },
+		"the plain function":        func(c *localedge.Config) { c.Behaviors[4].ViewerRequestFunction = "viewer-request" },
+		"no store": func(c *localedge.Config) {
+			f := c.CloudFrontFunctions["viewer-auth"]
+			f.KeyValueStore = ""
+			c.CloudFrontFunctions["viewer-auth"] = f
+		},
+	} {
+		c, err := localedge.LoadConfig(filepath.Join("..", "testdata", "demo", "localedge-viewer.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutate(c)
+		if len(compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKeysFile), c, true)) == 0 {
+			t.Errorf("%s: the comparison does not notice", name)
+		}
+	}
+	// And it is not the per-credential shape.
+	if len(compareLocalEdge(loadTemplate(t), le, true)) == 0 {
+		t.Error("localedge-viewer.json also matches the template in per-credential mode")
 	}
 }
 
@@ -98,6 +139,10 @@ var functionOf = map[string]string{
 func compareLocalEdge(tp *template, le *localedge.Config, positiveTTL bool) []string {
 	var problems []string
 	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	tp, err := tp.resolve()
+	if err != nil {
+		return []string{err.Error()}
+	}
 	dist := get(tp.Resources, "Distribution", "Properties", "DistributionConfig")
 	tbs := append(list(get(dist, "CacheBehaviors")), get(dist, "DefaultCacheBehavior"))
 	if len(le.Behaviors) != len(tbs) {
@@ -163,7 +208,23 @@ func compareViewerFunction(tp *template, le *localedge.Config, pattern string, b
 			add("%s: viewer-request function %q, the template runs none here", pattern, b.ViewerRequestFunction)
 		}
 	case len(fas) == 1 && str(get(fas[0], "EventType")) == "viewer-request" &&
-		slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerRequestFunction", "FunctionMetadata.FunctionARN"}):
+		slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{viewerAuthFn, "FunctionMetadata.FunctionARN"}):
+		// Viewer mode: the function make package generates, and the
+		// store file it writes when the template has the store.
+		f, ok := le.CloudFrontFunctions[b.ViewerRequestFunction]
+		if !ok {
+			add("%s: no viewer-request function, the template runs %s", pattern, viewerAuthFn)
+			return
+		}
+		if filepath.Base(f.Code) != deploy.ViewerFunctionFile {
+			add("%s: the viewer-request function runs %s, the template's is the generated %s", pattern, f.Code, deploy.ViewerFunctionFile)
+		}
+		_, store := tp.resource(viewerKVS, "AWS::CloudFront::KeyValueStore")
+		if got := f.KeyValueStore != "" && filepath.Base(f.KeyValueStore) == deploy.ViewerKeysFile; got != store {
+			add("%s: key value store %q, the template has one: %v", pattern, f.KeyValueStore, store)
+		}
+	case len(fas) == 1 && str(get(fas[0], "EventType")) == "viewer-request" &&
+		slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{viewerRequestFn, "FunctionMetadata.FunctionARN"}):
 		f, ok := le.CloudFrontFunctions[b.ViewerRequestFunction]
 		if !ok {
 			add("%s: no viewer-request function, the template runs ViewerRequestFunction", pattern)

@@ -95,9 +95,16 @@ func cfnValue(n *yaml.Node) (any, error) {
 // template is a parsed CloudFormation template with lookups.
 type template struct {
 	Parameters map[string]any
+	Conditions map[string]any
 	Resources  map[string]any
 	Outputs    map[string]any
 	pseudo     map[string]string // pseudo parameters (AWS::StackName) for value
+	// params are parameter values given at deploy (withParams); the others
+	// take their Default.
+	params map[string]string
+	// viewerMode is set by resolve: the template as deployed with
+	// ViewerMode "true".
+	viewerMode bool
 }
 
 // withPseudo is tp with values for pseudo parameters.
@@ -109,10 +116,20 @@ func (tp *template) withPseudo(p map[string]string) *template {
 
 func loadTemplate(t *testing.T) *template {
 	t.Helper()
-	b, err := os.ReadFile("template.yaml")
+	return loadTemplateFile(t, "template.yaml")
+}
+
+func loadTemplateFile(t *testing.T, path string) *template {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return parseTemplate(t, b)
+}
+
+func parseTemplate(t *testing.T, b []byte) *template {
+	t.Helper()
 	var doc cfn
 	if err := yaml.Unmarshal(b, &doc); err != nil {
 		t.Fatalf("template.yaml: %v", err)
@@ -122,7 +139,7 @@ func loadTemplate(t *testing.T) *template {
 		t.Fatal("template.yaml is not a mapping")
 	}
 	m := func(k string) map[string]any { v, _ := root[k].(map[string]any); return v }
-	return &template{Parameters: m("Parameters"), Resources: m("Resources"), Outputs: m("Outputs")}
+	return &template{Parameters: m("Parameters"), Conditions: m("Conditions"), Resources: m("Resources"), Outputs: m("Outputs")}
 }
 
 // get walks a path of map keys.
@@ -167,6 +184,9 @@ func (tp *template) value(v any) (string, bool) {
 	case map[string]any:
 		if name := refName(x); name != "" {
 			if v, ok := tp.pseudo[name]; ok {
+				return v, true
+			}
+			if v, ok := tp.params[name]; ok {
 				return v, true
 			}
 			def, ok := get(tp.Parameters, name, "Default").(any)
@@ -225,6 +245,12 @@ var stackNames = []string{"edgeauth", "site-sign-out", strings.Repeat("s", 49)}
 func (tp *template) check(cfg *config.Config) []string {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	// What deploys: conditions and Fn::If decided by the parameters.
+	tp, err := tp.resolve()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	tp.checkViewerModeParameters(bad)
 
 	// Every function: the shared zip, a name that makes the shared
 	// bootstrap run it, Node.js, x86_64, the bridge's handler.
@@ -283,7 +309,7 @@ func (tp *template) check(cfg *config.Config) []string {
 		if pat, _ := tp.value(get(b, "PathPattern")); pat != "" && pat == errorPage {
 			return nil // checked by checkErrorPages: the one behavior without check-auth
 		}
-		tp.checkViewerHost(where, b, bad)
+		tp.checkViewerHost(where, tp.viewerFunctionFor(where), b, bad)
 		assocs := list(get(b, "LambdaFunctionAssociations"))
 		if len(assocs) == 0 {
 			bad("%s: no function: serves the bucket without check-auth", where)
@@ -303,7 +329,7 @@ func (tp *template) check(cfg *config.Config) []string {
 	}
 	attached := map[string]bool{}
 	def := get(dist, "DistributionConfig", "DefaultCacheBehavior")
-	defFns := runs("default behavior", def)
+	defFns := runs(defaultBehavior, def)
 	if !slices.Contains(defFns, "check-auth") {
 		bad("default behavior runs %v, want check-auth", defFns)
 	}
@@ -380,20 +406,10 @@ func (tp *template) check(cfg *config.Config) []string {
 	cc := get(cp, "CachePolicyConfig")
 	key := get(cc, "ParametersInCacheKeyAndForwardedToOrigin")
 	session := cfg.Cookies.Prefix + "-session"
-	var cookies []string
-	for _, c := range list(get(key, "CookiesConfig", "Cookies")) {
-		v, _ := tp.value(c)
-		cookies = append(cookies, v)
-	}
-	if get(key, "CookiesConfig", "CookieBehavior") != "whitelist" || !slices.Contains(cookies, session) {
-		bad("default cache key cookies %v (%v), want a whitelist with %s", cookies, get(key, "CookiesConfig", "CookieBehavior"), session)
-	}
-	hasAuth := false
-	for _, h := range list(get(key, "HeadersConfig", "Headers")) {
-		hasAuth = hasAuth || strings.EqualFold(str(h), "Authorization")
-	}
-	if get(key, "HeadersConfig", "HeaderBehavior") != "whitelist" || !hasAuth {
-		bad("default cache key headers lack Authorization")
+	if tp.viewerMode {
+		tp.checkViewerCacheKey(key, session, bad)
+	} else {
+		tp.checkCredentialCacheKey(key, session, bad)
 	}
 	tp.checkDefaultForwarding(def, key, session, cfg.Cookies.Prefix+"-attempts", bad)
 	tp.checkBrowserCaching(def, bad)
@@ -480,22 +496,22 @@ func (tp *template) check(cfg *config.Config) []string {
 // index.html, and that an origin request policy forwards that header.
 // Without it, every redirect of a multi-host distribution would go to the
 // first host, and /admin/ would be S3's 403.
-func (tp *template) checkViewerHost(where string, b any, bad func(string, ...any)) {
+func (tp *template) checkViewerHost(where, function string, b any, bad func(string, ...any)) {
 	fas := list(get(b, "FunctionAssociations"))
 	if len(fas) != 1 || str(get(fas[0], "EventType")) != "viewer-request" ||
-		!slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{"ViewerRequestFunction", "FunctionMetadata.FunctionARN"}) {
-		bad("%s: the viewer-request ViewerRequestFunction is not associated", where)
+		!slices.Equal(list(get(fas[0], "FunctionARN", "Fn::GetAtt")), []any{function, "FunctionMetadata.FunctionARN"}) {
+		bad("%s: the viewer-request %s is not associated", where, function)
 	}
-	fn, ok := tp.resource("ViewerRequestFunction", "AWS::CloudFront::Function")
+	fn, ok := tp.resource(function, "AWS::CloudFront::Function")
 	if !ok {
-		bad("no AWS::CloudFront::Function ViewerRequestFunction")
+		bad("no AWS::CloudFront::Function %s", function)
 		return
 	}
 	if get(fn, "FunctionConfig", "Runtime") != "cloudfront-js-2.0" || get(fn, "AutoPublish") != true {
-		bad("ViewerRequestFunction: want Runtime cloudfront-js-2.0 and AutoPublish, so the association gets a live function")
+		bad("%s: want Runtime cloudfront-js-2.0 and AutoPublish, so the association gets a live function", function)
 	}
-	if code := str(get(fn, "FunctionCode")); !strings.Contains(code, "'"+edge.ViewerHostHeader+"'") {
-		bad("ViewerRequestFunction: its code does not set %s", edge.ViewerHostHeader)
+	if code := str(get(fn, "FunctionCode")); !strings.Contains(code, "'"+edge.ViewerHostHeader+"'") && !strings.Contains(code, `"`+edge.ViewerHostHeader+`"`) {
+		bad("%s: its code does not set %s", function, edge.ViewerHostHeader)
 	}
 	orp, ok := tp.resource(refName(get(b, "OriginRequestPolicyId")), "AWS::CloudFront::OriginRequestPolicy")
 	if !ok {
@@ -675,7 +691,7 @@ func (tp *template) checkDefaultForwarding(def, key any, session, attempts strin
 	case !orpCookies[attempts]:
 		bad("default behavior: the attempts index %s does not reach check-auth (the login cap cannot act)", attempts)
 	}
-	if !keyCookies[session] {
+	if !keyCookies[session] && !orpCookies[session] {
 		bad("default behavior: the session cookie %s does not reach check-auth", session)
 	}
 
@@ -684,6 +700,27 @@ func (tp *template) checkDefaultForwarding(def, key any, session, attempts strin
 		bad("default behavior: query strings are in the cache key and again in the origin request policy (%v)", qb)
 	case !queryAll && qb != "all":
 		bad("default behavior: not every query string reaches the origin")
+	}
+}
+
+// checkCredentialCacheKey checks the default cache key when check-auth
+// alone guards the cache (ViewerMode "false"): it holds the credential
+// itself, the session cookie and Authorization.
+func (tp *template) checkCredentialCacheKey(key any, session string, bad func(string, ...any)) {
+	var cookies []string
+	for _, c := range list(get(key, "CookiesConfig", "Cookies")) {
+		v, _ := tp.value(c)
+		cookies = append(cookies, v)
+	}
+	if get(key, "CookiesConfig", "CookieBehavior") != "whitelist" || !slices.Contains(cookies, session) {
+		bad("default cache key cookies %v (%v), want a whitelist with %s", cookies, get(key, "CookiesConfig", "CookieBehavior"), session)
+	}
+	hasAuth := false
+	for _, h := range list(get(key, "HeadersConfig", "Headers")) {
+		hasAuth = hasAuth || strings.EqualFold(str(h), "Authorization")
+	}
+	if get(key, "HeadersConfig", "HeaderBehavior") != "whitelist" || !hasAuth {
+		bad("default cache key headers lack Authorization")
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
 	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/shared/edge"
@@ -63,31 +64,7 @@ func TestViewerRequestFunctionInline(t *testing.T) {
 // replaceFunctionCode puts code into the ViewerRequestFunction's
 // "FunctionCode: |" block of the template text.
 func replaceFunctionCode(tpl, code []byte) ([]byte, error) {
-	start := regexp.MustCompile(`(?m)^  ViewerRequestFunction:\n(?:    .*\n)*?      FunctionCode: \|\n`).FindIndex(tpl)
-	if start == nil {
-		return nil, os.ErrNotExist
-	}
-	end := start[1]
-	for end < len(tpl) {
-		nl := bytes.IndexByte(tpl[end:], '\n')
-		if nl < 0 {
-			nl = len(tpl) - end - 1
-		}
-		line := tpl[end : end+nl+1]
-		if len(bytes.TrimSpace(line)) > 0 && !bytes.HasPrefix(line, []byte("        ")) {
-			break
-		}
-		end += nl + 1
-	}
-	var block bytes.Buffer
-	for _, l := range strings.Split(strings.TrimRight(string(code), "\n"), "\n") {
-		if l != "" {
-			block.WriteString("        ")
-		}
-		block.WriteString(l + "\n")
-	}
-	block.WriteString("\n")
-	return append(append(append([]byte{}, tpl[:start[1]]...), block.Bytes()...), tpl[end:]...), nil
+	return deploy.ReplaceFunctionCode(tpl, "ViewerRequestFunction", code)
 }
 
 // viewerCases are the function's promises.

@@ -40,7 +40,7 @@ func main() {
 
 func run() error {
 	var (
-		edgeConfig = flag.String("edge", "", "local edge config (default testdata/demo/localedge.json)")
+		edgeConfig = flag.String("edge", "", "local edge config: a file, or a name (aws, viewer) for testdata/demo/localedge-<name>.json (default testdata/demo/localedge.json)")
 		suite      = flag.String("config", "", "suite config.json; empty runs the demo IdP")
 		idp        = flag.String("idp", demo.Dex, "the demo IdP without -config: dex or oidc-provider")
 		listen     = flag.String("listen", "", "address to serve on (default from the edge config, localhost:8080)")

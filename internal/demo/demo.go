@@ -8,15 +8,21 @@ package demo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/deploy"
+	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
 	"github.com/edgeauth/edgeauth/functions/parse-callback/parsecallback"
 	"github.com/edgeauth/edgeauth/functions/sign-out/signout"
@@ -46,8 +52,11 @@ const (
 
 // Options says what to start. Zero values give `make run`'s demo.
 type Options struct {
-	Root        string        // module root; found from the working directory when empty
-	EdgeConfig  string        // the local edge config; testdata/demo/localedge.json when empty
+	Root string // module root; found from the working directory when empty
+	// EdgeConfig is the local edge config: a file, or a short name for
+	// testdata/demo/localedge-<name>.json ("aws", "viewer");
+	// testdata/demo/localedge.json when empty.
+	EdgeConfig  string
 	Listen      string        // overrides the edge config's listen address ("localhost:0" picks a port)
 	SuiteConfig string        // a suite config.json; empty starts the demo IdP and generates one
 	IDP         string        // the demo IdP: Dex (the default) or OIDCProvider
@@ -87,8 +96,11 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 			return nil, err
 		}
 	}
-	if o.EdgeConfig == "" {
+	switch {
+	case o.EdgeConfig == "":
 		o.EdgeConfig = filepath.Join(o.Root, "testdata", "demo", "localedge.json")
+	case !strings.ContainsAny(o.EdgeConfig, `/\.`):
+		o.EdgeConfig = filepath.Join(o.Root, "testdata", "demo", "localedge-"+o.EdgeConfig+".json")
 	}
 	if o.Invoke == "" {
 		o.Invoke = InProcess
@@ -142,6 +154,9 @@ func Start(ctx context.Context, o Options) (_ *Env, err error) {
 		}
 	}
 	if env.Config, err = config.Load(env.ConfigPath); err != nil {
+		return nil, err
+	}
+	if err := env.generateViewerFunctions(edgeCfg); err != nil {
 		return nil, err
 	}
 	env.Warnings = Reachability(env.Config, env.URL, edgeCfg.DomainName)
@@ -224,6 +239,99 @@ func (env *Env) writeSuiteConfig(b []byte) (string, error) {
 		return "", fmt.Errorf("demo: write suite config: %w", err)
 	}
 	return path, nil
+}
+
+// generateViewerFunctions makes the viewer-mode function for the suite
+// config the demo runs with (see [GenerateViewerFunctions]) in a private
+// temporary folder.
+func (env *Env) generateViewerFunctions(edgeCfg *localedge.Config) error {
+	if !NeedsViewerFunction(edgeCfg) {
+		return nil
+	}
+	dir, err := os.MkdirTemp("", "edgeauth-viewer-")
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	env.closers = append(env.closers, func() error { return os.RemoveAll(dir) })
+	return GenerateViewerFunctions(edgeCfg, env.Config, dir)
+}
+
+// NeedsViewerFunction reports whether the edge config runs the generated
+// viewer-mode function: a CloudFront Function whose code is make package's
+// viewer-function.js.
+func NeedsViewerFunction(edgeCfg *localedge.Config) bool {
+	for _, f := range edgeCfg.CloudFrontFunctions {
+		if filepath.Base(f.Code) == deploy.ViewerFunctionFile {
+			return true
+		}
+	}
+	return false
+}
+
+// GenerateViewerFunctions writes, into dir, the viewer-mode function that
+// make package would generate from suite (viewerfn.Generate, keys from the
+// KeyValueStore when the edge config names make package's viewer-kvs.json
+// for it, in the code otherwise) and its KeyValueStore file, and points
+// every CloudFront Function of edgeCfg whose code is viewer-function.js at
+// them. The edge config names make package's output (dist/…); the demo's
+// suite config is generated per run, so its function must be too.
+func GenerateViewerFunctions(edgeCfg *localedge.Config, suite *config.Config, dir string) error {
+	for name, f := range edgeCfg.CloudFrontFunctions {
+		if filepath.Base(f.Code) != deploy.ViewerFunctionFile {
+			continue
+		}
+		inStore := f.KeyValueStore != ""
+		if inStore && filepath.Base(f.KeyValueStore) != deploy.ViewerKeysFile {
+			return fmt.Errorf("demo: cloudfrontFunctions[%q].keyValueStore %s: want make package's %s", name, f.KeyValueStore, deploy.ViewerKeysFile)
+		}
+		gen, err := viewerfn.Generate(suite, viewerfn.Options{InlineKeys: !inStore})
+		if err != nil {
+			return fmt.Errorf("demo: generate the viewer function: %w", err)
+		}
+		sub := filepath.Join(dir, name)
+		if err := os.MkdirAll(sub, 0o700); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		f.Code = filepath.Join(sub, deploy.ViewerFunctionFile)
+		// The code holds the keys when they are inline: private, like the
+		// suite config.
+		if err := os.WriteFile(f.Code, gen.Code, 0o600); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		if inStore {
+			b, err := kvsFile(gen.KeyValues)
+			if err != nil {
+				return err
+			}
+			f.KeyValueStore = filepath.Join(sub, deploy.ViewerKeysFile)
+			if err := os.WriteFile(f.KeyValueStore, b, 0o600); err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+		}
+		edgeCfg.CloudFrontFunctions[name] = f
+	}
+	return nil
+}
+
+// kvsFile is a KeyValueStore's content in CloudFront's import format
+// ({"data": [{"key", "value"}]}), which cfjs.OpenKeyValueStore reads.
+func kvsFile(kv map[string]string) ([]byte, error) {
+	type entry struct {
+		Key   string `json:"key"`
+		Value string `json:"value"`
+	}
+	var d struct {
+		Data []entry `json:"data"`
+	}
+	d.Data = []entry{}
+	for _, k := range slices.Sorted(maps.Keys(kv)) {
+		d.Data = append(d.Data, entry{k, kv[k]})
+	}
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return append(b, '\n'), nil
 }
 
 // functions builds the three handlers in-process, or starts the built
