@@ -48,7 +48,7 @@ func TestLocalEdgeViewerMatchesTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKeysFile), le, true) {
+	for _, p := range compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKVSName), le, true) {
 		t.Errorf("localedge-viewer.json: %s", p)
 	}
 	for name, mutate := range map[string]func(c *localedge.Config){
@@ -67,7 +67,7 @@ func TestLocalEdgeViewerMatchesTemplate(t *testing.T) {
 			t.Fatal(err)
 		}
 		mutate(c)
-		if len(compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKeysFile), c, true)) == 0 {
+		if len(compareLocalEdge(loadTemplate(t).inViewerMode(deploy.ViewerKVSName), c, true)) == 0 {
 			t.Errorf("%s: the comparison does not notice", name)
 		}
 	}
@@ -216,11 +216,11 @@ func compareViewerFunction(tp *template, le *localedge.Config, pattern string, b
 			add("%s: no viewer-request function, the template runs %s", pattern, viewerAuthFn)
 			return
 		}
-		if filepath.Base(f.Code) != deploy.ViewerFunctionFile {
-			add("%s: the viewer-request function runs %s, the template's is the generated %s", pattern, f.Code, deploy.ViewerFunctionFile)
+		if filepath.Base(f.Code) != deploy.ViewerFunctionName {
+			add("%s: the viewer-request function runs %s, the template's is the generated %s", pattern, f.Code, deploy.ViewerFunctionName)
 		}
 		_, store := tp.resource(viewerKVS, "AWS::CloudFront::KeyValueStore")
-		if got := f.KeyValueStore != "" && filepath.Base(f.KeyValueStore) == deploy.ViewerKeysFile; got != store {
+		if got := f.KeyValueStore != "" && filepath.Base(f.KeyValueStore) == deploy.ViewerKVSName; got != store {
 			add("%s: key value store %q, the template has one: %v", pattern, f.KeyValueStore, store)
 		}
 	case len(fas) == 1 && str(get(fas[0], "EventType")) == "viewer-request" &&

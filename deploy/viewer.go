@@ -23,6 +23,12 @@ const (
 
 // ViewerArtifact says what WriteViewerFunction wrote.
 type ViewerArtifact struct {
+	// TemplatePath is the template with the generated function inline
+	// (PackageTemplate): the one to deploy with ViewerMode=true.
+	TemplatePath string
+	// TemplateSize is its size in bytes; past MaxTemplateBody it must be
+	// uploaded to S3 to deploy (aws cloudformation deploy --s3-bucket).
+	TemplateSize int
 	FunctionPath string
 	FunctionSize int // bytes, of viewerfn.MaxCodeSize
 	// KVSPath is "" when the keys are inline in the function.
@@ -32,12 +38,14 @@ type ViewerArtifact struct {
 }
 
 // WriteViewerFunction generates the viewer-level mode's function from c
-// (viewerfn.Generate) and writes Out/viewer-function.js and, unless the
-// keys are inline, Out/viewer-kvs.json. Both are 0600 when they hold the
-// session hash keys, which let whoever reads them forge sessions. With
-// inline keys a viewer-kvs.json left by an earlier run is removed, so a
-// deploy cannot import keys the function no longer reads.
-func (p *Packager) WriteViewerFunction(c *config.Config, o viewerfn.Options) (ViewerArtifact, error) {
+// (viewerfn.Generate) and writes Out/viewer-function.js, Out/template.yaml
+// (tpl, the repository's deploy/template.yaml, with that function inline:
+// CloudFormation reads no code from files) and, unless the keys are
+// inline, Out/viewer-kvs.json. Each is 0600 when it holds the session hash
+// keys, which let whoever reads them forge sessions. With inline keys a
+// viewer-kvs.json left by an earlier run is removed, so a deploy cannot
+// import keys the function no longer reads.
+func (p *Packager) WriteViewerFunction(c *config.Config, o viewerfn.Options, tpl []byte) (ViewerArtifact, error) {
 	if p.Out == "" {
 		return ViewerArtifact{}, errors.New("deploy: packager has no output directory")
 	}
@@ -54,6 +62,14 @@ func (p *Packager) WriteViewerFunction(c *config.Config, o viewerfn.Options) (Vi
 		mode = 0o600
 	}
 	if err := writeFile(a.FunctionPath, fn.Code, mode); err != nil {
+		return ViewerArtifact{}, err
+	}
+	packaged, err := PackageTemplate(tpl, fn.Code)
+	if err != nil {
+		return ViewerArtifact{}, err
+	}
+	a.TemplatePath, a.TemplateSize = filepath.Join(p.Out, TemplateName), len(packaged)
+	if err := writeFile(a.TemplatePath, packaged, mode); err != nil {
 		return ViewerArtifact{}, err
 	}
 	kvsPath := filepath.Join(p.Out, ViewerKVSName)

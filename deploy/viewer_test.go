@@ -28,9 +28,22 @@ func TestWriteViewerFunction(t *testing.T) {
 	cfg := suitetest.Config(t, "cognito.json", nil)
 	out := filepath.Join(t.TempDir(), "dist")
 	p := &deploy.Packager{Out: out}
-	a, err := p.WriteViewerFunction(cfg, viewerfn.Options{})
+	tpl := mustRead(t, "template.yaml")
+	a, err := p.WriteViewerFunction(cfg, viewerfn.Options{}, tpl)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The template to deploy holds the generated code, and nothing else
+	// of it changed.
+	packaged, err := os.ReadFile(a.TemplatePath)
+	if err != nil || a.TemplatePath != filepath.Join(out, deploy.TemplateName) || len(packaged) != a.TemplateSize {
+		t.Fatalf("template: %s, %d bytes (%v), artifact %+v", a.TemplatePath, len(packaged), err, a)
+	}
+	if want, err := deploy.PackageTemplate(tpl, mustRead(t, a.FunctionPath)); err != nil || !bytes.Equal(packaged, want) {
+		t.Errorf("written template is not the repository's with the generated function inline (%v)", err)
+	}
+	if fi, err := os.Stat(a.TemplatePath); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("template mode = %v (%v), want 0644: it holds no key", fi.Mode().Perm(), err)
 	}
 	if a.FunctionPath != filepath.Join(out, deploy.ViewerFunctionName) || a.KVSPath != filepath.Join(out, deploy.ViewerKVSName) {
 		t.Fatalf("artifact %+v", a)
@@ -61,9 +74,12 @@ func TestWriteViewerFunction(t *testing.T) {
 	}
 
 	// Inline: the keys move into the code, the store file goes.
-	a, err = p.WriteViewerFunction(cfg, viewerfn.Options{InlineKeys: true})
+	a, err = p.WriteViewerFunction(cfg, viewerfn.Options{InlineKeys: true}, tpl)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Stat(a.TemplatePath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("inline keys: template mode = %v (%v), want 0600: its function holds the keys", fi.Mode().Perm(), err)
 	}
 	if a.KVSPath != "" {
 		t.Errorf("inline keys: KVSPath = %q", a.KVSPath)
@@ -91,7 +107,7 @@ func TestWriteViewerFunction(t *testing.T) {
 		}
 		m["rules"] = rules
 	})
-	if _, err := p.WriteViewerFunction(many, viewerfn.Options{}); err == nil || !strings.Contains(err.Error(), "10,240") {
+	if _, err := p.WriteViewerFunction(many, viewerfn.Options{}, tpl); err == nil || !strings.Contains(err.Error(), "10,240") {
 		t.Errorf("300 rules: err = %v, want the size limit", err)
 	}
 }

@@ -20,12 +20,6 @@ const (
 	// uploaded to S3 first (aws cloudformation deploy --s3-bucket), up to
 	// 460,800 bytes ("AWS CloudFormation quotas").
 	MaxTemplateBody = 51200
-	// ViewerFunctionFile and ViewerKeysFile are the generated viewer
-	// function and its KeyValueStore file (import format) that make package
-	// writes beside the zip; the local edge's viewer-mode config names
-	// them, and the demo generates them at start from its own config.
-	ViewerFunctionFile = "viewer-function.js"
-	ViewerKeysFile     = "viewer-kvs.json"
 )
 
 // ErrNoFunctionCode is returned when a template has no block scalar

@@ -15,7 +15,8 @@
 // mode's CloudFront Function to <out>/viewer-function.js and its
 // KeyValueStore content (the session hash keys) to <out>/viewer-kvs.json
 // (with -viewer-inline-keys the keys go into the function instead, and no
-// store file is written), builds the one bootstrap
+// store file is written) and the template with that function inline to
+// <out>/template.yaml (what to deploy with ViewerMode=true), builds the one bootstrap
 // that holds the three functions (cmd/bootstrap) for linux/amd64 and writes
 // <out>/edgeauth.zip holding the Node.js bridge (index.mjs), bootstrap and
 // config.json, which the three functions share. It prints the zip's size
@@ -130,7 +131,11 @@ func (a *app) run(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	p := &deploy.Packager{Builder: &deploy.Builder{Root: *root}, Out: *out, Bootstrap: a.bootstrap}
 	// Before the build: a config whose rules do not fit the function stops
 	// here.
-	va, err := p.WriteViewerFunction(done.Config, viewerfn.Options{InlineKeys: *inlineKeys})
+	tpl, err := os.ReadFile(filepath.Join(*root, "deploy", deploy.TemplateName))
+	if err != nil {
+		return fmt.Errorf("package: the template: %w", err)
+	}
+	va, err := p.WriteViewerFunction(done.Config, viewerfn.Options{InlineKeys: *inlineKeys}, tpl)
 	if err != nil {
 		return err
 	}
@@ -157,6 +162,11 @@ func summarizeViewer(w io.Writer, a deploy.ViewerArtifact) {
 		keys = "holds the session hash keys inline: keep it private"
 	}
 	fmt.Fprintf(w, "wrote %s for the viewer-level mode (%d of %d bytes; %s)\n", a.FunctionPath, a.FunctionSize, viewerfn.MaxCodeSize, keys)
+	deployHow := "deploy it with aws cloudformation deploy --template-file"
+	if a.TemplateSize > deploy.MaxTemplateBody {
+		deployHow = fmt.Sprintf("over CloudFormation's %d-byte inline limit: deploy it with --s3-bucket", deploy.MaxTemplateBody)
+	}
+	fmt.Fprintf(w, "wrote %s, the template with that function inline (%d bytes; %s)\n", a.TemplatePath, a.TemplateSize, deployHow)
 	if a.KVSPath != "" {
 		fmt.Fprintf(w, "wrote %s (the function's KeyValueStore: holds the session hash keys, keep it private)\n", a.KVSPath)
 	}

@@ -136,8 +136,9 @@ func TestRun(t *testing.T) {
 }
 
 // checkViewerFiles: out holds the viewer-level mode's function (and its
-// store file unless the keys are inline), generated from the completed
-// config: the hash keys are where the mode says.
+// store file unless the keys are inline) and the template with it inline,
+// generated from the completed config: the hash keys are where the mode
+// says.
 func checkViewerFiles(t *testing.T, out string, cfg *config.Config, inline bool) {
 	t.Helper()
 	code, err := os.ReadFile(filepath.Join(out, deploy.ViewerFunctionName))
@@ -147,6 +148,15 @@ func checkViewerFiles(t *testing.T, out string, cfg *config.Config, inline bool)
 	key := base64.StdEncoding.EncodeToString(cfg.Keys[0].Hash)
 	if got := strings.Contains(string(code), key); got != inline {
 		t.Errorf("inline=%v: function holds the hash key: %v", inline, got)
+	}
+	// The template to deploy in viewer mode carries this function.
+	tpl, err := os.ReadFile(filepath.Join(out, deploy.TemplateName))
+	if err != nil {
+		t.Fatalf("make package wrote no %s: %v", deploy.TemplateName, err)
+	}
+	inlined := "        " + strings.ReplaceAll(strings.TrimRight(string(code), "\n"), "\n", "\n        ")
+	if !strings.Contains(string(tpl), "ViewerAuthFunction:") || !strings.Contains(strings.ReplaceAll(string(tpl), "\n        \n", "\n\n"), strings.ReplaceAll(inlined, "\n        \n", "\n\n")) {
+		t.Errorf("%s does not hold the generated function", deploy.TemplateName)
 	}
 	kvs, err := os.ReadFile(filepath.Join(out, deploy.ViewerKVSName))
 	switch {

@@ -261,7 +261,7 @@ func (env *Env) generateViewerFunctions(edgeCfg *localedge.Config) error {
 // viewer-function.js.
 func NeedsViewerFunction(edgeCfg *localedge.Config) bool {
 	for _, f := range edgeCfg.CloudFrontFunctions {
-		if filepath.Base(f.Code) == deploy.ViewerFunctionFile {
+		if filepath.Base(f.Code) == deploy.ViewerFunctionName {
 			return true
 		}
 	}
@@ -277,12 +277,12 @@ func NeedsViewerFunction(edgeCfg *localedge.Config) bool {
 // suite config is generated per run, so its function must be too.
 func GenerateViewerFunctions(edgeCfg *localedge.Config, suite *config.Config, dir string) error {
 	for name, f := range edgeCfg.CloudFrontFunctions {
-		if filepath.Base(f.Code) != deploy.ViewerFunctionFile {
+		if filepath.Base(f.Code) != deploy.ViewerFunctionName {
 			continue
 		}
 		inStore := f.KeyValueStore != ""
-		if inStore && filepath.Base(f.KeyValueStore) != deploy.ViewerKeysFile {
-			return fmt.Errorf("demo: cloudfrontFunctions[%q].keyValueStore %s: want make package's %s", name, f.KeyValueStore, deploy.ViewerKeysFile)
+		if inStore && filepath.Base(f.KeyValueStore) != deploy.ViewerKVSName {
+			return fmt.Errorf("demo: cloudfrontFunctions[%q].keyValueStore %s: want make package's %s", name, f.KeyValueStore, deploy.ViewerKVSName)
 		}
 		gen, err := viewerfn.Generate(suite, viewerfn.Options{InlineKeys: !inStore})
 		if err != nil {
@@ -292,7 +292,7 @@ func GenerateViewerFunctions(edgeCfg *localedge.Config, suite *config.Config, di
 		if err := os.MkdirAll(sub, 0o700); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		f.Code = filepath.Join(sub, deploy.ViewerFunctionFile)
+		f.Code = filepath.Join(sub, deploy.ViewerFunctionName)
 		// The code holds the keys when they are inline: private, like the
 		// suite config.
 		if err := os.WriteFile(f.Code, gen.Code, 0o600); err != nil {
@@ -303,7 +303,7 @@ func GenerateViewerFunctions(edgeCfg *localedge.Config, suite *config.Config, di
 			if err != nil {
 				return err
 			}
-			f.KeyValueStore = filepath.Join(sub, deploy.ViewerKeysFile)
+			f.KeyValueStore = filepath.Join(sub, deploy.ViewerKVSName)
 			if err := os.WriteFile(f.KeyValueStore, b, 0o600); err != nil {
 				return fmt.Errorf("demo: %w", err)
 			}
