@@ -161,11 +161,7 @@ func startDeployed(t *testing.T, cfg *config.Config, clock *suitetest.FakeClock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = s.Close()
-	})
+	srv := serveEdge(t, s)
 	sessions := suitetest.Sessions(t, cfg, clock.Now)
 	d.cookie = func(sub string, groups []string, expiry time.Time) string {
 		c, err := sessions.EncodeSession(session.Session{
@@ -196,4 +192,16 @@ func startDeployed(t *testing.T, cfg *config.Config, clock *suitetest.FakeClock)
 		return resp.StatusCode, resp.Header.Get("X-Cache"), string(b) + resp.Header.Get("Location") + resp.Header.Get("WWW-Authenticate")
 	}
 	return d
+}
+
+// serveEdge serves the local edge s on a test server, both stopped when
+// the test ends.
+func serveEdge(t *testing.T, s *localedge.Server) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(s)
+	t.Cleanup(func() {
+		srv.Close()
+		_ = s.Close()
+	})
+	return srv
 }

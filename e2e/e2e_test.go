@@ -630,29 +630,36 @@ func cachedPerSession(t *testing.T, e *env) {
 	}
 }
 
+// refreshAfterExpiry signs alice in on e, whose ID tokens last ttl, waits
+// past their expiry and requires the next page load to renew the session
+// through /refreshauth, query string kept.
+func refreshAfterExpiry(t *testing.T, e *env, ttl time.Duration) {
+	t.Helper()
+	ctx := browser.New(t)
+	login(t, ctx, e, "/docs/", alice())
+	loggedIn := time.Now()
+	// The real clock has to pass the token's expiry; nothing to poll.
+	time.Sleep(time.Until(loggedIn.Add(ttl + time.Second)))
+	page := "/docs/guide.html?x=1&y=%2Fz"
+	run(t, ctx, "open after expiry", chromedp.Navigate(e.URL+page))
+	waitOnEdge(t, ctx, e)
+	if got := location(t, ctx); got != e.URL+page {
+		t.Errorf("after refresh at %s, want %s", got, e.URL+page)
+	}
+	// The edge's own request log shows the round trip through the
+	// refresh path, whichever way the functions run.
+	if logs := e.logs.String(); !strings.Contains(logs, `"path":"/refreshauth","behavior":"/refreshauth*","function":"parse-callback","decision":"generated","status":302`) {
+		t.Errorf("no silent refresh through /refreshauth in the logs")
+	}
+}
+
 // TestSessionRefresh: with a short ID token lifetime the session expires and
 // the next page load renews it through /refreshauth, query string kept.
 func TestSessionRefresh(t *testing.T) {
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			const ttl = 8 * time.Second
-			e := start(t, mode, ttl)
-			ctx := browser.New(t)
-			login(t, ctx, e, "/docs/", alice())
-			loggedIn := time.Now()
-			// The real clock has to pass the token's expiry; nothing to poll.
-			time.Sleep(time.Until(loggedIn.Add(ttl + time.Second)))
-			page := "/docs/guide.html?x=1&y=%2Fz"
-			run(t, ctx, "open after expiry", chromedp.Navigate(e.URL+page))
-			waitOnEdge(t, ctx, e)
-			if got := location(t, ctx); got != e.URL+page {
-				t.Errorf("after refresh at %s, want %s", got, e.URL+page)
-			}
-			// The edge's own request log shows the round trip through the
-			// refresh path, whichever way the functions run.
-			if logs := e.logs.String(); !strings.Contains(logs, `"path":"/refreshauth","behavior":"/refreshauth*","function":"parse-callback","decision":"generated","status":302`) {
-				t.Errorf("no silent refresh through /refreshauth in the logs")
-			}
+			refreshAfterExpiry(t, start(t, mode, ttl), ttl)
 		})
 	}
 }

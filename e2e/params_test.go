@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,11 +54,7 @@ func TestParamsThroughTheLocalEdge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = s.Close()
-	})
+	srv := serveEdge(t, s)
 	sessions := suitetest.Sessions(t, cfg, suitetest.Clock)
 	cookie := func(name string, groups []string) string {
 		c, err := sessions.EncodeSession(session.Session{Identity: verifier.Identity{Subject: name, Groups: groups}, Expiry: suitetest.Now.Add(time.Hour)})
@@ -123,11 +118,7 @@ func TestSignOutAtCloudFrontLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(s)
-	t.Cleanup(func() {
-		srv.Close()
-		_ = s.Close()
-	})
+	srv := serveEdge(t, s)
 	sc, err := suitetest.Sessions(t, cfg, suitetest.Clock).EncodeSession(session.Session{Identity: verifier.Identity{Subject: "u"}, Expiry: suitetest.Now.Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)

@@ -161,18 +161,5 @@ func flip(s string) string {
 // as today, in viewer mode too.
 func TestViewerModeExpiry(t *testing.T) {
 	const ttl = 8 * time.Second
-	e := startEdge(t, demo.InProcess, ttl, viewerEdge)
-	ctx := browser.New(t)
-	login(t, ctx, e, "/docs/", alice())
-	loggedIn := time.Now()
-	time.Sleep(time.Until(loggedIn.Add(ttl + time.Second)))
-	page := "/docs/guide.html?x=1&y=%2Fz"
-	run(t, ctx, "open after expiry", chromedp.Navigate(e.URL+page))
-	waitOnEdge(t, ctx, e)
-	if got := location(t, ctx); got != e.URL+page {
-		t.Errorf("after refresh at %s, want %s", got, e.URL+page)
-	}
-	if logs := e.logs.String(); !strings.Contains(logs, `"path":"/refreshauth","behavior":"/refreshauth*","function":"parse-callback","decision":"generated","status":302`) {
-		t.Errorf("no silent refresh through /refreshauth in the logs")
-	}
+	refreshAfterExpiry(t, startEdge(t, demo.InProcess, ttl, viewerEdge), ttl)
 }
