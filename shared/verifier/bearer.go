@@ -58,14 +58,20 @@ func ParseBearer(header string) (token string, err error) {
 	return tok, nil
 }
 
+// b64token's characters as two bitmasks over ASCII (bit c of lo for c <
+// 64, bit c-64 of hi otherwise): a token of a kilobyte or two is scanned on
+// every Bearer request.
+const (
+	b64TokenLo = 1<<'+' | 1<<'-' | 1<<'.' | 1<<'/' | (1<<10-1)<<'0'
+	b64TokenHi = (1<<26-1)<<('A'-64) | 1<<('_'-64) | (1<<26-1)<<('a'-64) | 1<<('~'-64)
+)
+
 func isB64TokenChar(c byte) bool {
 	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '-', '.', '_', '~', '+', '/':
-		return true
+	case c < 64:
+		return b64TokenLo>>c&1 == 1
+	case c < 128:
+		return b64TokenHi>>(c-64)&1 == 1
 	}
 	return false
 }

@@ -98,15 +98,20 @@ func (r *request) logDecision(ctx context.Context, decision, reason string, id *
 	r.logAt(ctx, slog.LevelInfo, "decision", slog.String("decision", decision), slog.String("reason", reason))
 }
 
-// logAt logs msg with the request id and path first, then attrs.
+// logAt logs msg with the request id and path first, then attrs. It hands
+// the record to the logger's handler itself: Logger.LogAttrs would also
+// walk the stack for the caller's pc (runtime.Callers), which only a
+// handler with AddSource reads, and the functions' handlers have none.
 func (r *request) logAt(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
-	if !r.h.log.Enabled(ctx, level) {
+	h := r.h.log.Handler()
+	if !h.Enabled(ctx, level) {
 		return
 	}
-	// Five attributes fit a slog.Record without allocating.
-	all := make([]slog.Attr, 0, 5)
-	all = append(all, slog.String("request_id", r.rid), slog.String("path", lambdafn.Excerpt(r.req.Path())))
-	r.h.log.LogAttrs(ctx, level, msg, append(all, attrs...)...)
+	// Up to five attributes fit in a slog.Record without allocating.
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(slog.String("request_id", r.rid), slog.String("path", lambdafn.Excerpt(r.req.Path())))
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec) // a log write that fails has nowhere better to go
 }
 
 // pass sends the request on without the Authorization header and the suite's
