@@ -19,8 +19,9 @@ import (
 // claims with one encoding/json decode into a map, and jwx's validation
 // rules restated (iat, exp, nbf with the skew, then iss, then exp
 // required, in jwx's order, so that a token that breaks two rules is
-// refused for the same one). The header is read by jwsbb, as on the jwx
-// path, so that alg, kid and typ are read alike.
+// refused for the same one). The header is read here only when it is a flat
+// object of plain ASCII strings, where jwsbb (the jwx path's reader) reads
+// it alike; any other header goes to jwx.
 //
 // It decides only what it reads exactly as jwx does; for anything else it
 // says so (handled false) and the jwx path decides: a segment that is not
@@ -38,13 +39,19 @@ func (v *Verifier) verifyFast(buf []byte, use TokenUse) (id *Identity, handled b
 	if err != nil {
 		return nil, true, fmt.Errorf("%w: not a compact JWS: %w", ErrMalformed, err)
 	}
-	h := jwsbb.HeaderParseCompact(hdr)
-	key, typ, err := v.headerKey(h)
+	alg, kid, typ, crit, ok := readHeader(hdr)
+	if !ok {
+		return nil, false, nil
+	}
+	if _, ok := v.allowed[alg]; !ok { // before the kid: see headerKey
+		return nil, true, fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
+	}
+	key, err := v.pickKey(alg, kid)
 	if err != nil {
 		return nil, true, err
 	}
 	// As jws.VerifyCompactFast: crit and b64 are refused, not understood.
-	if jwsbb.HeaderHas(h, jws.CriticalKey) || jwsbb.HeaderHas(h, "b64") {
+	if crit {
 		return nil, true, fmt.Errorf("%w: crit or b64 header", ErrSignature)
 	}
 	var sigBuf [512]byte // RSA-4096; larger signatures are decoded on the heap
@@ -68,6 +75,75 @@ func (v *Verifier) verifyFast(buf []byte, use TokenUse) (id *Identity, handled b
 	}
 	id, err = v.identity(c.claimSet, typ, use)
 	return id, true, err
+}
+
+// readHeader reads the JWS header as jwsbb does (valyala/fastjson: the
+// first of duplicate members, escapes unescaped its own way), for the
+// headers where that is plain: a flat JSON object of ASCII strings without
+// escapes or duplicate names, holding alg and kid. Anything else is
+// jwsbb's to read (ok false): a non-string member (crit's array, b64's
+// boolean, a jwk), an escape, a byte outside ASCII, no alg or kid. crit
+// reports a crit or b64 member.
+func readHeader(seg []byte) (alg, kid, typ string, crit, ok bool) {
+	var buf [256]byte // headers are some 50–150 bytes
+	b, ok := decodeSegment(buf[:0], seg)
+	if !ok || bytes.IndexByte(b, '\\') >= 0 {
+		return "", "", "", false, false
+	}
+	for _, c := range b {
+		if c >= 0x80 {
+			return "", "", "", false, false
+		}
+	}
+	d := jsonDecoder{b: b}
+	d.space()
+	if d.peek() != '{' {
+		return "", "", "", false, false
+	}
+	d.i++
+	d.space()
+	var seen [8][]byte // member names, for duplicates; more members go to jwsbb
+	n := 0
+	hasAlg, hasKid := false, false
+	if d.peek() == '}' {
+		d.i++
+	} else {
+		for {
+			name, ok := d.plainString()
+			if !ok || !d.colon() {
+				return "", "", "", false, false
+			}
+			val, ok := d.plainString()
+			if !ok || n == len(seen) {
+				return "", "", "", false, false
+			}
+			for _, s := range seen[:n] {
+				if bytes.Equal(s, name) {
+					return "", "", "", false, false
+				}
+			}
+			seen[n] = name
+			n++
+			switch string(name) {
+			case jws.AlgorithmKey:
+				alg, hasAlg = string(val), true
+			case jws.KeyIDKey:
+				kid, hasKid = string(val), true
+			case jws.TypeKey:
+				typ = string(val)
+			case jws.CriticalKey, "b64":
+				crit = true
+			}
+			if !d.next('}') {
+				break
+			}
+		}
+	}
+	d.space()
+	if d.err || d.i != len(b) || !hasAlg || !hasKid {
+		return "", "", "", false, false
+	}
+	return alg, kid, typ, crit, true
 }
 
 // decodeSegment decodes canonical unpadded base64url (RFC 7515 §2), the
@@ -232,7 +308,7 @@ func decodeObject(b []byte) (m map[string]any, spans [3][]byte, ok bool) {
 		return nil, spans, false
 	}
 	d.i++
-	m = make(map[string]any, 24)
+	m = make(map[string]any, 16)
 	d.space()
 	if d.peek() == '}' {
 		d.i++
@@ -350,6 +426,25 @@ func (d *jsonDecoder) str() (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// plainString reads a string without escapes at d.i and returns its bytes
+// (d.b's own).
+func (d *jsonDecoder) plainString() ([]byte, bool) {
+	if d.peek() != '"' {
+		return nil, false
+	}
+	start := d.i + 1
+	for d.i = start; d.i < len(d.b); d.i++ {
+		switch c := d.b[d.i]; {
+		case c == '"':
+			d.i++
+			return d.b[start : d.i-1], true
+		case c == '\\' || c < 0x20:
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 func (d *jsonDecoder) value(depth int) (any, bool) {

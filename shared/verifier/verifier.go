@@ -468,15 +468,23 @@ func (v *Verifier) headerKey(h jwsbb.Header) (key signingKey, typ string, err er
 	if err != nil {
 		return key, "", fmt.Errorf("%w: header has no kid", ErrUnknownKey)
 	}
-	key, ok := v.keys[kid]
-	if !ok {
-		return key, "", fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
-	}
-	if key.alg.String() != alg {
-		return key, "", fmt.Errorf("%w: algorithm %q, but key %q verifies %s only", ErrSignature, alg, short(kid), key.alg)
+	if key, err = v.pickKey(alg, kid); err != nil {
+		return key, "", err
 	}
 	typ, _ = jwsbb.HeaderGetString(h, jws.TypeKey)
 	return key, typ, nil
+}
+
+// pickKey is the key kid names, if it is bound to alg.
+func (v *Verifier) pickKey(alg, kid string) (signingKey, error) {
+	key, ok := v.keys[kid]
+	if !ok {
+		return key, fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
+	}
+	if key.alg.String() != alg {
+		return key, fmt.Errorf("%w: algorithm %q, but key %q verifies %s only", ErrSignature, alg, short(kid), key.alg)
+	}
+	return key, nil
 }
 
 // classify maps jwx's parse and validation errors onto the sentinels,
