@@ -176,6 +176,9 @@ type Store struct {
 	sessionName, refreshName, loginPrefix, returnName, attemptsName string
 
 	inflaters sync.Pool // flate readers; decompression state is large
+	// buffers hold a signed value's bytes while it is read (*[MaxCookieBytes]byte:
+	// MaxCookieBytes bounds what securecookie accepts, and so what base64 decodes to).
+	buffers sync.Pool
 }
 
 var (
@@ -419,8 +422,8 @@ func (s *Store) encodeBytes(codecs []securecookie.Codec, name string, b []byte, 
 func (s *Store) decodeValue(codecs []securecookie.Codec, name, value string, dst any) error {
 	var b []byte
 	if s.isSigned(codecs) {
-		buf := valueBuffers.Get().(*[MaxCookieBytes]byte)
-		defer valueBuffers.Put(buf)
+		buf := s.buffer()
+		defer s.buffers.Put(buf)
 		var ok bool
 		if b, ok = s.openSigned(name, value, buf[:0]); !ok {
 			return ErrInvalid
@@ -440,6 +443,13 @@ func (s *Store) decodeValue(codecs []securecookie.Codec, name, value string, dst
 	return nil
 }
 
+func (s *Store) buffer() *[MaxCookieBytes]byte {
+	if b, ok := s.buffers.Get().(*[MaxCookieBytes]byte); ok {
+		return b
+	}
+	return new([MaxCookieBytes]byte)
+}
+
 // isSigned reports whether codecs are the store's signed ones, which
 // openSigned reads.
 func (s *Store) isSigned(codecs []securecookie.Codec) bool {
@@ -456,10 +466,6 @@ func newMACKey(key []byte) *macKey {
 	return k
 }
 
-// valueBuffers hold a signed value's bytes while it is read: MaxCookieBytes
-// bounds what securecookie accepts, and so what base64 decodes to.
-var valueBuffers = sync.Pool{New: func() any { return new([MaxCookieBytes]byte) }}
-
 // openSigned reads a value written by a signed codec (a hash key, no block
 // key, securecookie.NopEncoder, no age limits) exactly as
 // securecookie.DecodeMulti does, without its per-call allocations:
@@ -472,8 +478,8 @@ func (s *Store) openSigned(name, value string, dst []byte) ([]byte, bool) {
 	if len(value) > MaxCookieBytes {
 		return nil, false
 	}
-	rawBuf := valueBuffers.Get().(*[MaxCookieBytes]byte)
-	defer valueBuffers.Put(rawBuf)
+	rawBuf := s.buffer()
+	defer s.buffers.Put(rawBuf)
 	n, err := base64.URLEncoding.Decode(rawBuf[:], []byte(value))
 	if err != nil {
 		return nil, false

@@ -16,7 +16,8 @@ import (
 
 // The fast path verifies a first-seen token of the common shape with the
 // standard library: the signature with the key's precomputed material, the
-// claims with one encoding/json decode into a map, and jwx's validation
+// claims with one decode into a map (decodeObject: what encoding/json would
+// make of them, without reflection), and jwx's validation
 // rules restated (iat, exp, nbf with the skew, then iss, then exp
 // required, in jwx's order, so that a token that breaks two rules is
 // refused for the same one). The header is read here only when it is a flat
@@ -27,9 +28,9 @@ import (
 // says so (handled false) and the jwx path decides: a segment that is not
 // canonical unpadded base64url (jwx also takes padded and standard
 // base64), a payload that is not a JSON object starting at its first byte
-// (jwx trims space, and reads a nested JWS), a duplicated or escaped
-// top-level member name (jwx reads members one by one and may fail on an
-// early duplicate that a map decode would overwrite), members that make jwx
+// (jwx trims space, and reads a nested JWS), a duplicated top-level member
+// name, escapes read (jwx reads members one by one and may fail on an early
+// duplicate that a map decode would overwrite), members that make jwx
 // guess another format (kty, keys, ciphertext, payload with signatures),
 // and registered claims of unusual types (iss, sub or jti not a string, aud
 // neither a string nor an array of strings, a date that is not a positive
@@ -172,12 +173,6 @@ type fastClaims struct {
 // dates are exp, nbf and iat; zero when absent.
 type dates struct{ exp, nbf, iat time.Time }
 
-// registered are the claims jwt.Token keeps apart from the private ones.
-var registered = [...]string{
-	jwt.IssuerKey, jwt.SubjectKey, jwt.AudienceKey, jwt.ExpirationKey,
-	jwt.NotBeforeKey, jwt.IssuedAtKey, jwt.JwtIDKey,
-}
-
 // decodeClaims reads the claims as the fast path takes them; ok is false for
 // anything it leaves to jwx (see verifyFast).
 func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
@@ -245,7 +240,11 @@ func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
 		*dst = t
 	}
 	c.exp = d.exp
-	for _, k := range registered {
+	// What is left are the private claims: jwt.Token keeps these seven apart.
+	for _, k := range [...]string{
+		jwt.IssuerKey, jwt.SubjectKey, jwt.AudienceKey, jwt.ExpirationKey,
+		jwt.NotBeforeKey, jwt.IssuedAtKey, jwt.JwtIDKey,
+	} {
 		delete(m, k)
 	}
 	c.priv = m
