@@ -350,7 +350,7 @@ func rows() []row {
 		{what: "wasm: cached Bearer, one event from Node", bench: "BenchmarkWasm/bearer-cached", unit: "ns/event", rsa: true, floorUnit: "floor-ns/event", inProcess: caCached},
 		{what: "wasm: first-seen Bearer, one event from Node", bench: "BenchmarkWasm/bearer-first-seen", unit: "ns/event", rsa: true, floorUnit: "floor-ns/event", inProcess: caFirstSeen},
 		{what: "wasm, inside the module: the RSA floor", bench: "BenchmarkWasm/go/rsa-floor", unit: "ns/event", rsa: true, inProcess: "BenchmarkRSAFloor"},
-		{what: "wasm, inside the module: verifier.Verify, first-seen", bench: "BenchmarkWasm/go/verify-first-seen", unit: "ns/event", rsa: true, inProcess: "BenchmarkVerifyFirstSeen"},
+		{what: "wasm, inside the module: verifier.Verify, first-seen", bench: "BenchmarkWasm/go/verify-first-seen", unit: "ns/event", rsa: true, inProcess: firstSeen},
 		{what: "wasm, inside the module: check-auth Handle, session cookie", bench: "BenchmarkWasm/go/handle-session", unit: "ns/event", rsa: true, inProcess: caSession},
 		{what: "wasm, inside the module: check-auth Handle, cached Bearer", bench: "BenchmarkWasm/go/handle-bearer-cached", unit: "ns/event", rsa: true, inProcess: caCached},
 		{what: "wasm: cold start, Node.js + module instantiated + check-auth built, first event", bench: "BenchmarkWasm/cold-start", unit: "ns/start", figureKind: "ms", goal: over("BenchmarkWasm/cold-start", "Node doing nothing")},
