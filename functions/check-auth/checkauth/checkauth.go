@@ -88,8 +88,8 @@ type request struct {
 
 // logDecision writes the decision's log line. The request's attributes go
 // into the one call rather than into a logger built per request
-// (slog.With copies the handler and encodes them on every request), and
-// nothing is built when the level is off.
+// (slog.With copies the handler and encodes them on every request); logAt
+// encodes nothing when the level is off.
 func (r *request) logDecision(ctx context.Context, decision, reason string, id *verifier.Identity) {
 	if id != nil && id.Subject != "" {
 		r.logAt(ctx, slog.LevelInfo, "decision", slog.String("decision", decision), slog.String("reason", reason), slog.String("subject", id.Subject))
