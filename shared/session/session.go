@@ -3,7 +3,9 @@ package session
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/edgeauth/edgeauth/shared/edge"
@@ -76,21 +78,30 @@ func (s *Store) EncodeSession(sess Session) (*http.Cookie, error) {
 // ErrInvalid for a value that fails the MAC or does not decode, and
 // ErrExpired, together with the decoded Session, once Expiry has passed.
 // It does not check the identity against any rule.
+//
+// A value that decoded is kept in a bounded cache (Config.SessionCacheSize)
+// until its expiry, so the browser's next request costs a lookup; the
+// returned Session is the caller's either way.
 func (s *Store) Session(cs edge.Cookies) (Session, error) {
-	w, err := decodeCookie(s, cs, s.signed, s.sessionName, checkSession)
+	w, err := decodeCached(s, cs, s.signed, s.sessionName, checkSession, s.sessions, sessionEnd)
 	if err != nil && !errors.Is(err, ErrExpired) {
 		return Session{}, err
 	}
 	expiry := time.Unix(w.Exp, 0).UTC()
 	return Session{
 		Identity: verifier.Identity{
-			Subject: w.Subject, Username: w.Username, Email: w.Email, Groups: w.Groups, Scopes: w.Scopes, Claims: w.Claims,
+			// Copies: the cache keeps w's.
+			Subject: w.Subject, Username: w.Username, Email: w.Email, Groups: slices.Clone(w.Groups), Scopes: slices.Clone(w.Scopes), Claims: maps.Clone(w.Claims),
 			Expiry: expiry,
 		},
 		Expiry:     expiry,
 		HasRefresh: w.HasRefresh,
 	}, err
 }
+
+// sessionEnd is when checkSession starts to refuse w: the cache keeps it
+// until then.
+func sessionEnd(w *sessionWire) time.Time { return time.Unix(w.Exp, 0) }
 
 func checkSession(w *sessionWire, now time.Time) error {
 	if w.Subject == "" || w.Exp <= 0 {

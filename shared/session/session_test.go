@@ -847,6 +847,28 @@ func BenchmarkSessionDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkSessionDecodeUncached is a value seen for the first time: one
+// HMAC and one JSON decode (BenchmarkSessionDecode is a cache hit).
+func BenchmarkSessionDecodeUncached(b *testing.B) {
+	cfg := testConfig(&clock{t0})
+	cfg.SessionCacheSize = -1
+	s, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, err := s.EncodeSession(Session{Identity: testIdentity(), Expiry: t0.Add(time.Hour), HasRefresh: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := request(&http.Cookie{Name: "theme", Value: "dark"}, c)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Session(req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func BenchmarkSessionDecodeCompressed(b *testing.B) {
 	s := newStore(b, &clock{t0})
 	id := testIdentity()

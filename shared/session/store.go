@@ -26,9 +26,14 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/aes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"net/http"
 	"regexp"
@@ -38,6 +43,7 @@ import (
 
 	"github.com/gorilla/securecookie"
 
+	"github.com/edgeauth/edgeauth/internal/lru"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -105,6 +111,9 @@ const (
 	DefaultLoginStateTTL   = 10 * time.Minute
 	DefaultMaxAttempts     = 5
 	DefaultRefreshLifetime = 30 * 24 * time.Hour
+	// DefaultSessionCacheSize is the number of verified session cookie
+	// values kept when Config.SessionCacheSize is 0.
+	DefaultSessionCacheSize = 1024
 	// ReturnTTL is how long a SignReturn token is accepted.
 	ReturnTTL = 10 * time.Minute
 )
@@ -143,6 +152,13 @@ type Config struct {
 
 	// Now is the clock every expiry is checked against; default time.Now.
 	Now func() time.Time
+
+	// SessionCacheSize is the number of verified session cookie values
+	// kept, so that a browser's next request costs a lookup rather than an
+	// HMAC and a JSON decode; 0 means DefaultSessionCacheSize, negative
+	// disables the cache. An entry is keyed by the exact cookie value, and
+	// its expiry is checked on every hit, as a decode would.
+	SessionCacheSize int
 }
 
 // Store encodes and decodes the suite's cookies. It is safe for concurrent
@@ -153,10 +169,16 @@ type Store struct {
 
 	signed    []securecookie.Codec // hash key only: session, return token
 	encrypted []securecookie.Codec // hash + AES block key: refresh, login
+	macs      []*macKey            // the signed codecs' hash keys, in order, for openSigned
+
+	sessions *lru.Cache[string, sessionWire] // verified session values by cookie value; nil when off
 
 	sessionName, refreshName, loginPrefix, returnName, attemptsName string
 
 	inflaters sync.Pool // flate readers; decompression state is large
+	// buffers hold a signed value's bytes while it is read (*[MaxCookieBytes]byte:
+	// MaxCookieBytes bounds what securecookie accepts, and so what base64 decodes to).
+	buffers sync.Pool
 }
 
 var (
@@ -244,6 +266,13 @@ func New(cfg Config) (*Store, error) {
 		}
 		signedPairs = append(signedPairs, k.Hash, nil)
 		encPairs = append(encPairs, k.Hash, k.Block)
+		s.macs = append(s.macs, newMACKey(k.Hash))
+	}
+	switch n := cfg.SessionCacheSize; {
+	case n == 0:
+		s.sessions = lru.New[string, sessionWire](DefaultSessionCacheSize)
+	case n > 0:
+		s.sessions = lru.New[string, sessionWire](n)
 	}
 	s.signed = securecookie.CodecsFromPairs(signedPairs...)
 	s.encrypted = securecookie.CodecsFromPairs(encPairs...)
@@ -388,10 +417,18 @@ func (s *Store) encodeBytes(codecs []securecookie.Codec, name string, b []byte, 
 }
 
 // decodeValue checks value's MAC (and decrypts it) with every codec in turn,
-// inflates it if needed and unmarshals the JSON into dst.
+// inflates it if needed and unmarshals the JSON into dst. Signed values are
+// opened by openSigned, encrypted ones by securecookie.
 func (s *Store) decodeValue(codecs []securecookie.Codec, name, value string, dst any) error {
 	var b []byte
-	if err := securecookie.DecodeMulti(name, value, &b, codecs...); err != nil {
+	if s.isSigned(codecs) {
+		buf := s.buffer()
+		defer s.buffers.Put(buf)
+		var ok bool
+		if b, ok = s.openSigned(name, value, buf[:0]); !ok {
+			return ErrInvalid
+		}
+	} else if err := securecookie.DecodeMulti(name, value, &b, codecs...); err != nil {
 		return ErrInvalid // the securecookie error names nothing secret, but says nothing useful either
 	}
 	if len(b) > 0 && b[0] == deflated {
@@ -404,6 +441,116 @@ func (s *Store) decodeValue(codecs []securecookie.Codec, name, value string, dst
 		return fmt.Errorf("%w: %s: %w", ErrInvalid, name, err)
 	}
 	return nil
+}
+
+func (s *Store) buffer() *[MaxCookieBytes]byte {
+	if b, ok := s.buffers.Get().(*[MaxCookieBytes]byte); ok {
+		return b
+	}
+	return new([MaxCookieBytes]byte)
+}
+
+// isSigned reports whether codecs are the store's signed ones, which
+// openSigned reads.
+func (s *Store) isSigned(codecs []securecookie.Codec) bool {
+	return len(codecs) > 0 && len(s.signed) > 0 && &codecs[0] == &s.signed[0]
+}
+
+// macKey is one hash key of the signed codecs, with a pool of HMACs keyed
+// with it: hmac.New costs five allocations, Reset none.
+type macKey struct{ pool sync.Pool }
+
+func newMACKey(key []byte) *macKey {
+	k := &macKey{}
+	k.pool.New = func() any { return hmac.New(sha256.New, key) }
+	return k
+}
+
+// openSigned reads a value written by a signed codec (a hash key, no block
+// key, securecookie.NopEncoder, no age limits) exactly as
+// securecookie.DecodeMulti does, without its per-call allocations:
+// base64url(date|base64url(payload)|mac), the mac being HMAC-SHA256 of
+// "name|date|base64url(payload)" under one of the keys, tried in order; a
+// key whose MAC matches but whose date or payload does not decode fails as
+// that codec would, and the next key is tried. It appends the payload to
+// dst.
+func (s *Store) openSigned(name, value string, dst []byte) ([]byte, bool) {
+	if len(value) > MaxCookieBytes {
+		return nil, false
+	}
+	rawBuf := s.buffer()
+	defer s.buffers.Put(rawBuf)
+	n, err := base64.URLEncoding.Decode(rawBuf[:], []byte(value))
+	if err != nil {
+		return nil, false
+	}
+	raw := rawBuf[:n]
+	i := bytes.IndexByte(raw, '|')
+	if i < 0 {
+		return nil, false
+	}
+	j := bytes.IndexByte(raw[i+1:], '|')
+	if j < 0 {
+		return nil, false
+	}
+	j += i + 1
+	date, payload, mac := raw[:i], raw[i+1:j], raw[j+1:]
+	for _, k := range s.macs {
+		h := k.pool.Get().(hash.Hash)
+		h.Reset()
+		h.Write([]byte(name))
+		h.Write([]byte{'|'})
+		h.Write(raw[:j])
+		var sum [sha256.Size]byte
+		ok := len(mac) == sha256.Size && subtle.ConstantTimeCompare(mac, h.Sum(sum[:0])) == 1
+		k.pool.Put(h)
+		if !ok || !isInt64(date) {
+			continue
+		}
+		if cap(dst) < base64.URLEncoding.DecodedLen(len(payload)) {
+			dst = make([]byte, 0, base64.URLEncoding.DecodedLen(len(payload)))
+		}
+		m, err := base64.URLEncoding.Decode(dst[:cap(dst)], payload)
+		if err != nil {
+			continue
+		}
+		return dst[:m], true
+	}
+	return nil, false
+}
+
+// isInt64 reports whether strconv.ParseInt(string(b), 10, 64) succeeds.
+func isInt64(b []byte) bool {
+	if len(b) > 0 && (b[0] == '+' || b[0] == '-') {
+		neg := b[0] == '-'
+		b = b[1:]
+		if len(b) == 0 {
+			return false
+		}
+		return digitsFit(b, neg)
+	}
+	return len(b) > 0 && digitsFit(b, false)
+}
+
+// digitsFit reports whether b is all decimal digits with a value that fits
+// an int64 (its magnitude up to 1<<63 when negative).
+func digitsFit(b []byte, neg bool) bool {
+	limit := uint64(1<<63 - 1)
+	if neg {
+		limit = 1 << 63
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+		d := uint64(c - '0')
+		if n > (limit-d)/10 {
+			return false
+		}
+		n = n*10 + d
+	}
+	return true
 }
 
 func (s *Store) inflate(b []byte) ([]byte, error) {
@@ -432,6 +579,16 @@ func (s *Store) inflate(b []byte) ([]byte, error) {
 // caller can still read it), over the first value's ErrInvalid. check
 // returns nil, ErrExpired or ErrInvalid.
 func decodeCookie[T any](s *Store, cs edge.Cookies, codecs []securecookie.Codec, name string, check func(*T, time.Time) error) (T, error) {
+	return decodeCached(s, cs, codecs, name, check, nil, nil)
+}
+
+// decodeCached is decodeCookie with a cache of the values that decoded and
+// passed check, keyed by the exact cookie value and kept until until(t):
+// a hit stands for the decode it saves (the store's keys never change),
+// and check runs on it again with the current clock. The cookies are read
+// in the same order either way, so a hit gives what decoding would.
+func decodeCached[T any](s *Store, cs edge.Cookies, codecs []securecookie.Codec, name string, check func(*T, time.Time) error,
+	cache *lru.Cache[string, T], until func(*T) time.Time) (T, error) {
 	var zero, expired T
 	found, haveExpired := false, false
 	firstErr := error(ErrInvalid)
@@ -443,6 +600,11 @@ func decodeCookie[T any](s *Store, cs edge.Cookies, codecs []securecookie.Codec,
 		if !found {
 			now = s.cfg.Now()
 		}
+		if cache != nil {
+			if t, ok := cache.Get(c.Value, now); ok && check(&t, now) == nil {
+				return t, nil
+			}
+		}
 		var t T
 		err := s.decodeValue(codecs, name, c.Value, &t)
 		if err == nil {
@@ -450,6 +612,9 @@ func decodeCookie[T any](s *Store, cs edge.Cookies, codecs []securecookie.Codec,
 		}
 		switch {
 		case err == nil:
+			if cache != nil {
+				cache.Put(c.Value, t, until(&t), now)
+			}
 			return t, nil
 		case errors.Is(err, ErrExpired):
 			if !haveExpired {

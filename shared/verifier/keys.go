@@ -1,12 +1,16 @@
 package verifier
 
 import (
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"slices"
 	"strings"
 
@@ -31,6 +35,86 @@ func SupportedAlgorithms() []string {
 type signingKey struct {
 	alg jwa.SignatureAlgorithm
 	pub any // *rsa.PublicKey, *ecdsa.PublicKey or ed25519.PublicKey
+
+	// What the fast path verifies with, worked out once at load: the
+	// hash, the scheme, and for ECDSA the width of r and s.
+	hash   crypto.Hash
+	scheme scheme
+	pss    *rsa.PSSOptions
+	ecSize int
+}
+
+// scheme is a signature scheme the fast path verifies with the standard
+// library, exactly as jwx's dsig does.
+type scheme uint8
+
+const (
+	schemePKCS1 scheme = iota + 1
+	schemePSS
+	schemeECDSA
+	schemeEd25519
+)
+
+// bind fills in the fast path's verification material for k.alg.
+func (k *signingKey) bind() {
+	name := k.alg.String()
+	switch name[2:] {
+	case "256":
+		k.hash = crypto.SHA256
+	case "384":
+		k.hash = crypto.SHA384
+	case "512":
+		k.hash = crypto.SHA512
+	}
+	switch {
+	case strings.HasPrefix(name, "RS"):
+		k.scheme = schemePKCS1
+	case strings.HasPrefix(name, "PS"):
+		k.scheme = schemePSS
+		// dsig's options: a salt as long as the hash (RFC 7518 §3.5).
+		k.pss = &rsa.PSSOptions{Hash: k.hash, SaltLength: rsa.PSSSaltLengthEqualsHash}
+	case strings.HasPrefix(name, "ES"):
+		k.scheme = schemeECDSA
+		k.ecSize = (k.pub.(*ecdsa.PublicKey).Curve.Params().BitSize + 7) / 8
+	default: // EdDSA
+		k.scheme = schemeEd25519
+	}
+}
+
+// verify reports whether sig is k's signature of input (the JWS signing
+// input), with the checks jwx's dsig makes: PKCS #1 v1.5 or PSS with a
+// hash-length salt for RSA, r||s of the curve's width for ECDSA, Ed25519.
+func (k *signingKey) verify(input, sig []byte) bool {
+	var sum [sha512.Size]byte
+	var digest []byte
+	switch k.hash {
+	case crypto.SHA256:
+		s := sha256.Sum256(input)
+		digest = append(sum[:0], s[:]...)
+	case crypto.SHA384:
+		s := sha512.Sum384(input)
+		digest = append(sum[:0], s[:]...)
+	case crypto.SHA512:
+		s := sha512.Sum512(input)
+		digest = append(sum[:0], s[:]...)
+	}
+	switch k.scheme {
+	case schemePKCS1:
+		return rsa.VerifyPKCS1v15(k.pub.(*rsa.PublicKey), k.hash, digest, sig) == nil
+	case schemePSS:
+		return rsa.VerifyPSS(k.pub.(*rsa.PublicKey), k.hash, digest, sig, k.pss) == nil
+	case schemeECDSA:
+		if len(sig) != 2*k.ecSize {
+			return false
+		}
+		var r, s big.Int
+		r.SetBytes(sig[:k.ecSize])
+		s.SetBytes(sig[k.ecSize:])
+		return ecdsa.Verify(k.pub.(*ecdsa.PublicKey), digest, &r, &s)
+	case schemeEd25519:
+		return ed25519.Verify(k.pub.(ed25519.PublicKey), input, sig)
+	}
+	return false
 }
 
 // KeyReport says what New made of the pinned key set, for the cold-start
@@ -196,7 +280,9 @@ func parseKeys(raw []byte, allowed []jwa.SignatureAlgorithm) (map[string]signing
 		if err != nil {
 			return nil, report, err
 		}
-		keys[kid] = signingKey{alg: alg, pub: pub}
+		key := signingKey{alg: alg, pub: pub}
+		key.bind()
+		keys[kid] = key
 		report.Loaded = append(report.Loaded, LoadedKey{Index: i, KeyID: kid, Algorithm: alg.String()})
 	}
 	if len(keys) == 0 {

@@ -48,8 +48,14 @@
 //
 // Verify keeps a bounded cache of verified tokens, keyed by the SHA-256 of
 // the token and the requested use, which never serves a token past its exp.
-// A token seen for the first time costs one signature verification (jws's
-// compact fast path with the one key its kid names) plus claim parsing.
+// A token seen for the first time costs one signature verification with
+// the one key its kid names plus one decoding of its claims: the fast path
+// (fast.go) does both with the standard library and the key material
+// worked out at New, and restates jwx's claim rules; a token of a shape it
+// does not read exactly as jwx does (padded base64, duplicate or escaped
+// member names, dates that are not plain integers…) goes to jwx's
+// jws.VerifyCompactFast and jwt.Parse instead. Both decide alike:
+// FuzzFastPathAgreesWithJWX compares them.
 //
 // Verify does not check the ID token's nonce; the caller compares
 // Identity.Nonce with the one it sent.
@@ -220,6 +226,7 @@ type Verifier struct {
 	groups    claims.Path
 	paths     []claims.Path
 	now       func() time.Time
+	skew      time.Duration
 	parse     []jwt.ParseOption // claim parsing and validation, signature already checked
 	cache     *cache            // nil when disabled
 }
@@ -307,6 +314,7 @@ func New(cfg Config) (*Verifier, error) {
 		groups:    groups,
 		paths:     paths,
 		now:       now,
+		skew:      cfg.ClockSkew,
 		parse: []jwt.ParseOption{
 			// The signature was verified by jws with the pinned key.
 			jwt.WithVerify(false),
@@ -398,12 +406,22 @@ func (v *Verifier) Verify(ctx context.Context, raw string, use TokenUse) (*Ident
 	return id, nil
 }
 
-// verify is the three steps of a first-seen token: the signature (with the
-// key and algorithm the pinned set binds), the registered claims, then the
-// token kind, audience and identity. The last step works on plain values
-// (typ, a claims map, aud), so a claims decoder other than jwt.Parse can
-// stand in the middle without touching the rules on either side.
+// verify checks a first-seen token: by the fast path (fast.go) when the
+// token has the common shape, else by jwx (verifyJWX). Both apply the same
+// rules in the same order; FuzzFastPathAgreesWithJWX holds them to it.
 func (v *Verifier) verify(buf []byte, use TokenUse) (*Identity, error) {
+	if id, handled, err := v.verifyFast(buf, use); handled {
+		return id, err
+	}
+	return v.verifyJWX(buf, use)
+}
+
+// verifyJWX is the three steps of a first-seen token done by jwx: the
+// signature (with the key and algorithm the pinned set binds), the
+// registered claims, then the token kind, audience and identity. The last
+// step works on plain values (typ and a claimSet), which the fast path
+// fills from its own decoding.
+func (v *Verifier) verifyJWX(buf []byte, use TokenUse) (*Identity, error) {
 	payload, typ, err := v.verifySignature(buf)
 	if err != nil {
 		return nil, err
@@ -412,44 +430,61 @@ func (v *Verifier) verify(buf []byte, use TokenUse) (*Identity, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	return v.identity(tok, typ, use)
+	return v.identity(claimsOf(tok), typ, use)
 }
 
 // verifySignature checks the JWS and returns its payload and header typ.
-// The algorithm is checked against the allowlist before the kid is looked
-// up, so a none or HMAC token never reaches key lookup; then it must be the
-// one algorithm the key is bound to, so an RSA key never verifies an ES
-// token nor a P-384 key an ES256 one.
 func (v *Verifier) verifySignature(buf []byte) (payload []byte, typ string, err error) {
 	hdr, _, _, err := jwsbb.SplitCompact(buf)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: not a compact JWS: %w", ErrMalformed, err)
 	}
-	h := jwsbb.HeaderParseCompact(hdr)
-	alg, err := jwsbb.HeaderGetString(h, jws.AlgorithmKey)
+	key, typ, err := v.headerKey(jwsbb.HeaderParseCompact(hdr))
 	if err != nil {
-		return nil, "", fmt.Errorf("%w: header alg: %w", ErrMalformed, err)
+		return nil, "", err
 	}
-	if _, ok := v.allowed[alg]; !ok {
-		return nil, "", fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
-	}
-	kid, err := jwsbb.HeaderGetString(h, jws.KeyIDKey)
-	if err != nil {
-		return nil, "", fmt.Errorf("%w: header has no kid", ErrUnknownKey)
-	}
-	key, ok := v.keys[kid]
-	if !ok {
-		return nil, "", fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
-	}
-	if key.alg.String() != alg {
-		return nil, "", fmt.Errorf("%w: algorithm %q, but key %q verifies %s only", ErrSignature, alg, short(kid), key.alg)
-	}
-	typ, _ = jwsbb.HeaderGetString(h, jws.TypeKey)
 	payload, err = jws.VerifyCompactFast(key.pub, buf, key.alg)
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: %w", ErrSignature, err)
 	}
 	return payload, typ, nil
+}
+
+// headerKey reads the JWS header and picks the key. The algorithm is
+// checked against the allowlist before the kid is looked up, so a none or
+// HMAC token never reaches key lookup; then it must be the one algorithm
+// the key is bound to, so an RSA key never verifies an ES token nor a P-384
+// key an ES256 one. Both paths read the header with jwsbb, so they read it
+// alike (duplicate members, escapes, base64 variants).
+func (v *Verifier) headerKey(h jwsbb.Header) (key signingKey, typ string, err error) {
+	alg, err := jwsbb.HeaderGetString(h, jws.AlgorithmKey)
+	if err != nil {
+		return key, "", fmt.Errorf("%w: header alg: %w", ErrMalformed, err)
+	}
+	if _, ok := v.allowed[alg]; !ok {
+		return key, "", fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
+	}
+	kid, err := jwsbb.HeaderGetString(h, jws.KeyIDKey)
+	if err != nil {
+		return key, "", fmt.Errorf("%w: header has no kid", ErrUnknownKey)
+	}
+	if key, err = v.pickKey(alg, kid); err != nil {
+		return key, "", err
+	}
+	typ, _ = jwsbb.HeaderGetString(h, jws.TypeKey)
+	return key, typ, nil
+}
+
+// pickKey is the key kid names, if it is bound to alg.
+func (v *Verifier) pickKey(alg, kid string) (signingKey, error) {
+	key, ok := v.keys[kid]
+	if !ok {
+		return key, fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
+	}
+	if key.alg.String() != alg {
+		return key, fmt.Errorf("%w: algorithm %q, but key %q verifies %s only", ErrSignature, alg, short(kid), key.alg)
+	}
+	return key, nil
 }
 
 // classify maps jwx's parse and validation errors onto the sentinels,
@@ -471,31 +506,49 @@ func classify(err error) error {
 	return fmt.Errorf("%w: %w", sentinel, err)
 }
 
+// claimSet is what the kind, audience and identity rules read of a token
+// whose signature and registered claims have been checked.
+type claimSet struct {
+	sub    string
+	aud    []string
+	exp    time.Time
+	jti    string
+	hasJTI bool
+	priv   map[string]any // the claims other than jwt's seven registered ones
+}
+
+// claimsOf reads a claimSet from a token jwt.Parse made.
+func claimsOf(tok jwt.Token) claimSet {
+	var c claimSet
+	c.sub, _ = tok.Subject()
+	c.aud, _ = tok.Audience()
+	c.exp, _ = tok.Expiration()
+	c.jti, c.hasJTI = tok.JwtID()
+	c.priv = privateClaims(tok)
+	return c
+}
+
 // identity applies the token-kind and audience rules and builds the Identity.
-func (v *Verifier) identity(tok jwt.Token, typ string, use TokenUse) (*Identity, error) {
-	sub, _ := tok.Subject()
-	if sub == "" {
+func (v *Verifier) identity(c claimSet, typ string, use TokenUse) (*Identity, error) {
+	if c.sub == "" {
 		return nil, fmt.Errorf("%w: no sub", ErrMalformed)
 	}
-	priv := privateClaims(tok)
-	aud, _ := tok.Audience()
-	kind, err := v.kind(typ, priv, aud, use)
+	kind, err := v.kind(typ, c.priv, c.aud, use)
 	if err != nil {
 		return nil, err
 	}
-	exp, _ := tok.Expiration()
-	id := v.fromClaims(priv)
-	id.Subject = sub
-	id.Expiry = exp
+	id := v.fromClaims(c.priv)
+	id.Subject = c.sub
+	id.Expiry = c.exp
 	id.TokenUse = kind
-	id.Nonce = firstString(priv, "nonce")
-	id.Claims[jwt.SubjectKey] = sub
+	id.Nonce = firstString(c.priv, "nonce")
+	id.Claims[jwt.SubjectKey] = c.sub
 	id.Claims[jwt.IssuerKey] = v.issuer // validated equal
-	if jti, ok := tok.JwtID(); ok {
-		id.Claims[jwt.JwtIDKey] = jti
+	if c.hasJTI {
+		id.Claims[jwt.JwtIDKey] = c.jti
 	}
-	if len(aud) == 1 {
-		id.Claims[jwt.AudienceKey] = aud[0]
+	if len(c.aud) == 1 {
+		id.Claims[jwt.AudienceKey] = c.aud[0]
 	}
 	return id, nil
 }

@@ -566,3 +566,17 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// The b64token bitmasks name exactly RFC 6750's characters.
+func TestParseBearerCharacters(t *testing.T) {
+	const allowed = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/"
+	for c := 0; c < 256; c++ {
+		_, err := verifier.ParseBearer("Bearer a" + string(rune(c)) + "b")
+		if c >= 0x80 {
+			_, err = verifier.ParseBearer("Bearer a" + string([]byte{byte(c)}) + "b")
+		}
+		if want := strings.IndexByte(allowed, byte(c)) >= 0 && c < 0x80; (err == nil) != want {
+			t.Errorf("ParseBearer with %q: err = %v, want allowed %v", byte(c), err, want)
+		}
+	}
+}

@@ -66,21 +66,19 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 		h.log.WarnContext(ctx, "decision", "decision", "reject", "reason", "no request in event")
 		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(""))), nil
 	}
-	rid := lambdafn.RequestID(ctx, dist)
-	log := h.log.With("request_id", rid, "path", lambdafn.Excerpt(req.Path()))
-	paths, err := authz.Read(req.Path())
-	if err != nil {
-		log.InfoContext(ctx, "decision", "decision", "reject", "reason", "malformed path")
-		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
+	r := &request{h: h, req: req, dist: dist, rid: lambdafn.RequestID(ctx, dist)}
+	if r.paths, err = authz.Read(req.Path()); err != nil {
+		r.logDecision(ctx, "reject", "malformed path", nil)
+		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(r.rid))), nil
 	}
 	// The anonymous decision says whether the path needs a credential at
 	// all, and refuses a ";params" segment that could hide a rule's.
-	anon := h.rules.Decide(paths, nil)
+	anon := h.rules.Decide(r.paths, nil)
 	if anon.BadPath {
-		log.InfoContext(ctx, "decision", "decision", "reject", "reason", anon.Reason)
-		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(rid))), nil
+		r.logDecision(ctx, "reject", anon.Reason, nil)
+		return edge.Respond(h.pages.Response(http.StatusBadRequest, badRequest(r.rid))), nil
 	}
-	r := &request{h: h, req: req, dist: dist, rid: rid, paths: paths, public: anon.Public, log: log}
+	r.public = anon.Public
 	if _, ok := req.Headers["authorization"]; ok {
 		return r.bearer(ctx), nil
 	}
@@ -97,15 +95,34 @@ type request struct {
 	// public: the path's first matching rule is public (Decide with no
 	// identity), so no credential is needed.
 	public bool
-	log    *slog.Logger
 }
 
+// logDecision writes the decision's log line. The request's attributes go
+// into the one call rather than into a logger built per request
+// (slog.With copies the handler and encodes them on every request); logAt
+// encodes nothing when the level is off.
 func (r *request) logDecision(ctx context.Context, decision, reason string, id *verifier.Identity) {
-	attrs := []any{"decision", decision, "reason", reason}
 	if id != nil && id.Subject != "" {
-		attrs = append(attrs, "subject", id.Subject)
+		r.logAt(ctx, slog.LevelInfo, "decision", slog.String("decision", decision), slog.String("reason", reason), slog.String("subject", id.Subject))
+		return
 	}
-	r.log.InfoContext(ctx, "decision", attrs...)
+	r.logAt(ctx, slog.LevelInfo, "decision", slog.String("decision", decision), slog.String("reason", reason))
+}
+
+// logAt logs msg with the request id and path first, then attrs. It hands
+// the record to the logger's handler itself: Logger.LogAttrs would also
+// walk the stack for the caller's pc (runtime.Callers), which only a
+// handler with AddSource reads, and the functions' handlers have none.
+func (r *request) logAt(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	h := r.h.log.Handler()
+	if !h.Enabled(ctx, level) {
+		return
+	}
+	// Up to five attributes fit in a slog.Record without allocating.
+	rec := slog.NewRecord(time.Now(), level, msg, 0)
+	rec.AddAttrs(slog.String("request_id", r.rid), slog.String("path", lambdafn.Excerpt(r.req.Path())))
+	rec.AddAttrs(attrs...)
+	_ = h.Handle(ctx, rec) // a log write that fails has nowhere better to go
 }
 
 // pass sends the request on without the Authorization header and the suite's
@@ -147,7 +164,7 @@ func (r *request) bearer(ctx context.Context) edge.Result {
 	switch {
 	case errors.Is(err, introspect.ErrUnavailable):
 		// Never a pass: the client may try again in a moment.
-		r.log.WarnContext(ctx, "decision", "decision", "unavailable", "reason", introspect.Reason(err), "err", err)
+		r.logAt(ctx, slog.LevelWarn, "decision", slog.String("decision", "unavailable"), slog.String("reason", introspect.Reason(err)), slog.Any("err", err))
 		return edge.Respond(r.unavailable())
 	case err != nil:
 		r.logDecision(ctx, "reject", "invalid token: "+introspect.Reason(err), nil)
@@ -339,7 +356,7 @@ func (r *request) refresh(ctx context.Context, jar edge.Cookies, id *verifier.Id
 		ret, err = r.h.sessions.SignReturn("/")
 	}
 	if err != nil {
-		r.log.ErrorContext(ctx, "sign return path", "err", err)
+		r.logAt(ctx, slog.LevelError, "sign return path", slog.Any("err", err))
 		return r.login(ctx, jar, "session expired; return path unsignable", true)
 	}
 	r.logDecision(ctx, "refresh", "session expired", id)
@@ -358,7 +375,7 @@ func (r *request) login(ctx context.Context, jar edge.Cookies, reason string, cl
 		attempt, cookies, err = r.h.sessions.NewLogin(jar, ls)
 	}
 	if err != nil {
-		r.log.ErrorContext(ctx, "start login", "err", err)
+		r.logAt(ctx, slog.LevelError, "start login", slog.Any("err", err))
 		return edge.Respond(r.h.pages.Response(http.StatusInternalServerError, page.Page{
 			Kind: page.Error, Title: "Sign-in could not start",
 			Message: "Something went wrong on our side. Please try again.", RequestID: r.rid, Link: "/", LinkText: "Try again",
