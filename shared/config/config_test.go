@@ -221,6 +221,8 @@ func FuzzParse(f *testing.F) {
 		}
 		f.Add(b)
 	}
+	// Found by make fuzz: an empty issuer is the parts' to refuse.
+	f.Add([]byte(`{"oidC":{}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := config.Parse(b)
 		if err != nil {
@@ -229,8 +231,14 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		if c.Issuer == "" || c.Endpoints.Authorize == "" {
-			t.Fatalf("valid config without derived fields: %+v", c)
+		// Cognito's issuer and endpoints are derived here; an OIDC
+		// issuer's are copied, and checked (required, absolute URLs) by
+		// the parts that use them (lambdafn.CheckConfig), not by Parse.
+		switch {
+		case c.Cognito != nil && (c.Issuer == "" || c.Endpoints.Authorize == ""):
+			t.Fatalf("valid Cognito config without derived fields: %+v", c)
+		case c.OIDC != nil && (c.Issuer != c.OIDC.IssuerURL || c.Endpoints.Authorize != c.OIDC.AuthorizationEndpoint):
+			t.Fatalf("OIDC config derived %q, %q from %+v", c.Issuer, c.Endpoints.Authorize, c.OIDC)
 		}
 	})
 }
