@@ -15,7 +15,6 @@ import (
 	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
-	"github.com/edgeauth/edgeauth/internal/dex"
 )
 
 // The viewer mode's names in template.yaml.
@@ -510,35 +509,7 @@ func TestViewerAuthUnpackaged(t *testing.T) {
 	}
 
 	// Node: the same requests come back with the same keys.
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if dex.InCI() {
-			t.Fatal("node not installed")
-		}
-		t.Skip("node not installed: no cross-check")
-	}
-	dir := t.TempDir()
-	in, err := json.Marshal(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := strings.Replace(string(code), "import crypto from 'crypto';", "const crypto = require('crypto');", 1)
-	harness := `const fs = require('fs');
-const handler = new Function('require', fs.readFileSync('function.js', 'utf8') + '\nreturn handler;')(require);
-const events = JSON.parse(fs.readFileSync('events.json', 'utf8'));
-process.stdout.write(JSON.stringify(events.map((e) => handler(e).headers['x-edgeauth-cache-key'].value)));
-`
-	for name, data := range map[string][]byte{"function.js": []byte(src), "events.json": in, "harness.cjs": []byte(harness)} {
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cmd := exec.Command(node, "harness.cjs")
-	cmd.Dir = dir
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v", err)
-	}
+	out := runInNode(t, code, events, "(r) => r.headers['x-edgeauth-cache-key'].value")
 	var fromNode []string
 	if err := json.Unmarshal(out, &fromNode); err != nil || !slices.Equal(fromNode, keys) {
 		t.Errorf("node keys %s (%v), cfjs %q", out, err, keys)
