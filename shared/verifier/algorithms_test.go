@@ -162,6 +162,10 @@ func TestKeySetAsPublished(t *testing.T) {
 	if got.String() != want {
 		t.Errorf("KeySet:\n got %s\nwant %s", got, want)
 	}
+	// Nothing skipped: the count alone, no empty parentheses.
+	if got, want := algVerifier(t, testtoken.JWKSOf(t, rs.JWK(true)), "RS256").KeySet().String(), "1 loaded (rs RS256), 0 skipped"; got != want {
+		t.Errorf("KeySet of one key = %q, want %q", got, want)
+	}
 	for _, k := range []*testtoken.Key{rs, es, ed} {
 		if _, err := v.Verify(context.Background(), k.SignHeader(t, typed(k.Alg, k.KeyID), accessClaims(oidcIss)), verifier.UseAccess); err != nil {
 			t.Errorf("Verify with %s (%s) = %v", k.KeyID, k.Alg, err)

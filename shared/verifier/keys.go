@@ -145,23 +145,24 @@ type SkippedKey struct {
 // skipped (k3: use \"enc\")".
 func (r KeyReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d loaded", len(r.Loaded))
-	if len(r.Loaded) > 0 {
-		parts := make([]string, len(r.Loaded))
-		for i, k := range r.Loaded {
-			parts[i] = short(k.KeyID) + " " + k.Algorithm
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
-	}
-	fmt.Fprintf(&b, ", %d skipped", len(r.Skipped))
-	if len(r.Skipped) > 0 {
-		parts := make([]string, len(r.Skipped))
-		for i, k := range r.Skipped {
-			parts[i] = short(k.KeyID) + ": " + k.Reason
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
-	}
+	writeList(&b, "loaded", ", ", r.Loaded, func(k LoadedKey) string { return short(k.KeyID) + " " + k.Algorithm })
+	b.WriteString(", ")
+	writeList(&b, "skipped", "; ", r.Skipped, func(k SkippedKey) string { return short(k.KeyID) + ": " + k.Reason })
 	return b.String()
+}
+
+// writeList writes "<n> <what>" and, when there are any, the items in
+// parentheses.
+func writeList[T any](b *strings.Builder, what, sep string, items []T, item func(T) string) {
+	fmt.Fprintf(b, "%d %s", len(items), what)
+	if len(items) == 0 {
+		return
+	}
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = item(it)
+	}
+	fmt.Fprintf(b, " (%s)", strings.Join(parts, sep))
 }
 
 // parseAlgorithms checks the allowed list: supported, no duplicates,
