@@ -44,10 +44,7 @@ func (v *Verifier) verifyFast(buf []byte, use TokenUse) (id *Identity, handled b
 	if !ok {
 		return nil, false, nil
 	}
-	if _, ok := v.allowed[alg]; !ok { // before the kid: see headerKey
-		return nil, true, fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
-	}
-	key, err := v.pickKey(alg, kid)
+	key, err := v.keyFor(alg, kid, true)
 	if err != nil {
 		return nil, true, err
 	}
