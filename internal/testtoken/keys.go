@@ -62,12 +62,6 @@ func newKey(kid, alg string) (*Key, error) {
 	return &Key{KeyID: kid, Alg: alg, signer: signer}, nil
 }
 
-// Algorithms lists the algorithms NewKey knows: the asymmetric ones the
-// verifier may be configured to allow.
-func Algorithms() []string {
-	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
-}
-
 // Sign signs claims under the header {"alg": k.Alg, "kid": k.KeyID}.
 func (k *Key) Sign(t testing.TB, claims map[string]any) string {
 	t.Helper()
