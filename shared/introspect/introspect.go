@@ -228,8 +228,10 @@ func (c *Checker) ask(ctx context.Context, key [sha256.Size]byte, token string) 
 	if id.Expiry.IsZero() {
 		id.Expiry = until
 	}
+	// The cache and the waiters share a: nothing changes an answer once
+	// made, and result hands out copies.
 	a := answer{id: id}
-	c.cache.Put(key, answer{id: id.Clone()}, until, now)
+	c.cache.Put(key, a, until, now)
 	return a
 }
 
