@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/lru"
+	"github.com/edgeauth/edgeauth/shared/claims"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
@@ -288,19 +289,14 @@ func (c *Checker) judge(m map[string]any, now time.Time) (*verifier.Identity, er
 	return id, nil
 }
 
-// audiences reads aud: a string or an array of strings.
+// audiences reads aud: a string (one audience, not split at spaces as
+// claims.List would) or an array of strings.
 func audiences(v any) []string {
 	switch a := v.(type) {
 	case string:
 		return []string{a}
 	case []any:
-		out := make([]string, 0, len(a))
-		for _, e := range a {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
+		return claims.List(a)
 	}
 	return nil
 }
