@@ -18,9 +18,6 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
-// DefaultAlgorithms is what Config.Algorithms defaults to.
-var defaultAlgorithms = []string{"RS256"}
-
 // SupportedAlgorithms lists the JWS algorithms Config.Algorithms may
 // allow. HMAC (HS*) and "none" are never accepted: a published key set holds
 // public keys, and a shared secret would let anyone who holds it sign.
@@ -169,7 +166,7 @@ func writeList[T any](b *strings.Builder, what, sep string, items []T, item func
 // never HS* or none.
 func parseAlgorithms(names []string) ([]jwa.SignatureAlgorithm, error) {
 	if len(names) == 0 {
-		names = defaultAlgorithms
+		names = []string{"RS256"} // Config.Algorithms' default
 	}
 	out := make([]jwa.SignatureAlgorithm, 0, len(names))
 	for i, n := range names {
