@@ -72,21 +72,11 @@ func (k *Key) Sign(t testing.TB, claims map[string]any) string {
 // header naming another alg or kid makes a confusion case.
 func (k *Key) SignHeader(t testing.TB, header, claims map[string]any) string {
 	t.Helper()
-	hb, err := json.Marshal(header)
+	tok, err := compact(header, claims, func(input string) ([]byte, error) { return sign(k.signer, k.Alg, input) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	cb, err := json.Marshal(claims)
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc := base64.RawURLEncoding
-	input := enc.EncodeToString(hb) + "." + enc.EncodeToString(cb)
-	sig, err := sign(k.signer, k.Alg, input)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return input + "." + enc.EncodeToString(sig)
+	return tok
 }
 
 // SignInput returns the base64url signature of a JWS signing input
