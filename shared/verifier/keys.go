@@ -82,18 +82,17 @@ func (k *signingKey) bind() {
 // input), with the checks jwx's dsig makes: PKCS #1 v1.5 or PSS with a
 // hash-length salt for RSA, r||s of the curve's width for ECDSA, Ed25519.
 func (k *signingKey) verify(input, sig []byte) bool {
-	var sum [sha512.Size]byte
 	var digest []byte
 	switch k.hash {
 	case crypto.SHA256:
 		s := sha256.Sum256(input)
-		digest = append(sum[:0], s[:]...)
+		digest = s[:]
 	case crypto.SHA384:
 		s := sha512.Sum384(input)
-		digest = append(sum[:0], s[:]...)
+		digest = s[:]
 	case crypto.SHA512:
 		s := sha512.Sum512(input)
-		digest = append(sum[:0], s[:]...)
+		digest = s[:]
 	}
 	switch k.scheme {
 	case schemePKCS1:
