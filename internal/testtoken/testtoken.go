@@ -174,6 +174,29 @@ func (m *Minter) SignHeader(t testing.TB, header, claims map[string]any) string 
 // Mint is SignHeader for code without a testing.TB, such as Example
 // functions.
 func (m *Minter) Mint(header, claims map[string]any) (string, error) {
+	kid, _ := header["kid"].(string)
+	key, ok := m.keys[kid]
+	if !ok {
+		key, kid = m.keys[KeyID1], KeyID1
+	}
+	alg, _ := header["alg"].(string)
+	return compact(header, claims, func(input string) ([]byte, error) {
+		switch alg {
+		case "HS256", "HS384", "HS512":
+			hf := map[string]crypto.Hash{"HS256": crypto.SHA256, "HS384": crypto.SHA384, "HS512": crypto.SHA512}[alg]
+			mac := hmac.New(hf.New, m.pems[kid])
+			mac.Write([]byte(input))
+			return mac.Sum(nil), nil
+		case "none":
+			return nil, nil
+		}
+		return sign(key, alg, input)
+	})
+}
+
+// compact writes a compact JWS of header and claims, signed by sign over
+// the signing input.
+func compact(header, claims map[string]any, sign func(input string) ([]byte, error)) (string, error) {
 	hb, err := json.Marshal(header)
 	if err != nil {
 		return "", fmt.Errorf("testtoken: header: %w", err)
@@ -184,24 +207,9 @@ func (m *Minter) Mint(header, claims map[string]any) (string, error) {
 	}
 	enc := base64.RawURLEncoding
 	input := enc.EncodeToString(hb) + "." + enc.EncodeToString(cb)
-	kid, _ := header["kid"].(string)
-	key, ok := m.keys[kid]
-	if !ok {
-		key, kid = m.keys[KeyID1], KeyID1
-	}
-	alg, _ := header["alg"].(string)
-	var sig []byte
-	switch alg {
-	case "HS256", "HS384", "HS512":
-		hf := map[string]crypto.Hash{"HS256": crypto.SHA256, "HS384": crypto.SHA384, "HS512": crypto.SHA512}[alg]
-		mac := hmac.New(hf.New, m.pems[kid])
-		mac.Write([]byte(input))
-		sig = mac.Sum(nil)
-	case "none":
-	default:
-		if sig, err = sign(key, alg, input); err != nil {
-			return "", err
-		}
+	sig, err := sign(input)
+	if err != nil {
+		return "", err
 	}
 	return input + "." + enc.EncodeToString(sig), nil
 }

@@ -22,8 +22,8 @@
 //
 // [List] reads a claim as a list of names, in the shapes providers use: an
 // array of strings (non-strings skipped), a space-separated string, or an
-// object whose member names are the values (ZITADEL's roles). [Text] reads
-// a claim that must be one string.
+// object whose member names are the values (ZITADEL's roles). [Path.TextAt]
+// reads a claim that must be one string.
 package claims
 
 import (
@@ -115,21 +115,8 @@ func unescape(seg string) (string, error) {
 	return b.String(), nil
 }
 
-// Pointer writes names as a JSON Pointer that Parse reads back to them.
-func Pointer(names ...string) string {
-	var b strings.Builder
-	for _, n := range names {
-		b.WriteByte('/')
-		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(n, "~", "~0"), "/", "~1"))
-	}
-	return b.String()
-}
-
 // String returns the path as written.
 func (p Path) String() string { return p.raw }
-
-// IsZero reports the zero Path.
-func (p Path) IsZero() bool { return p.raw == "" }
 
 // Lookup returns the member p names in claims (decoded JSON: objects as
 // map[string]any), and whether there is one.
@@ -183,12 +170,6 @@ func List(v any) []string {
 	return nil
 }
 
-// Text reads v as one string; ok is false for anything else.
-func Text(v any) (s string, ok bool) {
-	s, ok = v.(string)
-	return s, ok
-}
-
 // ListAt is p.Lookup followed by List; nil when claims have no such member.
 func (p Path) ListAt(claims map[string]any) []string {
 	if v, ok := p.Lookup(claims); ok {
@@ -197,10 +178,10 @@ func (p Path) ListAt(claims map[string]any) []string {
 	return nil
 }
 
-// TextAt is p.Lookup followed by Text.
+// TextAt reads the member p names as one string; ok is false when there is
+// none or it is not a string.
 func (p Path) TextAt(claims map[string]any) (string, bool) {
-	if v, ok := p.Lookup(claims); ok {
-		return Text(v)
-	}
-	return "", false
+	v, _ := p.Lookup(claims)
+	s, ok := v.(string)
+	return s, ok
 }

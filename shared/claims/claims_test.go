@@ -159,19 +159,28 @@ func FuzzPath(f *testing.F) {
 				t.Fatalf("Lookup found nothing but returned %v", v)
 			}
 			_ = claims.List(v)
-			_, _ = claims.Text(v)
 		}
 		// The pointer form is exact: a member named like the path, at the
 		// top level, is found by the pointer of that one name.
-		ptr := claims.Pointer(path)
+		ptr := pointer(path)
 		q, err := claims.Parse(ptr)
 		if err != nil {
-			t.Fatalf("Parse(Pointer(%q)) = %v", path, err)
+			t.Fatalf("Parse(pointer(%q)) = %v", path, err)
 		}
 		if v, ok := q.Lookup(map[string]any{path: "here"}); !ok || v != "here" {
-			t.Fatalf("Pointer(%q) = %q finds %v, %v", path, ptr, v, ok)
+			t.Fatalf("pointer(%q) = %q finds %v, %v", path, ptr, v, ok)
 		}
 	})
+}
+
+// pointer writes names as a JSON Pointer (RFC 6901), for Parse to read back.
+func pointer(names ...string) string {
+	var b strings.Builder
+	for _, n := range names {
+		b.WriteByte('/')
+		b.WriteString(strings.ReplaceAll(strings.ReplaceAll(n, "~", "~0"), "/", "~1"))
+	}
+	return b.String()
 }
 
 // A groups claim as Keycloak nests it, and one as Auth0 names it.

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/lru"
+	"github.com/edgeauth/edgeauth/shared/claims"
 	"github.com/edgeauth/edgeauth/shared/verifier"
 )
 
@@ -228,8 +229,10 @@ func (c *Checker) ask(ctx context.Context, key [sha256.Size]byte, token string) 
 	if id.Expiry.IsZero() {
 		id.Expiry = until
 	}
+	// The cache and the waiters share a: nothing changes an answer once
+	// made, and result hands out copies.
 	a := answer{id: id}
-	c.cache.Put(key, answer{id: id.Clone()}, until, now)
+	c.cache.Put(key, a, until, now)
 	return a
 }
 
@@ -286,19 +289,14 @@ func (c *Checker) judge(m map[string]any, now time.Time) (*verifier.Identity, er
 	return id, nil
 }
 
-// audiences reads aud: a string or an array of strings.
+// audiences reads aud: a string (one audience, not split at spaces as
+// claims.List would) or an array of strings.
 func audiences(v any) []string {
 	switch a := v.(type) {
 	case string:
 		return []string{a}
 	case []any:
-		out := make([]string, 0, len(a))
-		for _, e := range a {
-			if s, ok := e.(string); ok {
-				out = append(out, s)
-			}
-		}
-		return out
+		return claims.List(a)
 	}
 	return nil
 }

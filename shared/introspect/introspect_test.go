@@ -168,6 +168,7 @@ func TestCheckRefusals(t *testing.T) {
 		{"userinfo token (no aud)", active("aud", nil), verifier.ErrAudience, "wrong audience"},
 		{"another API", active("aud", "https://other.example"), verifier.ErrAudience, "wrong audience"},
 		{"aud not strings", active("aud", []any{1, true}), verifier.ErrAudience, "wrong audience"},
+		{"aud one string holding a space", active("aud", api+" https://other.example"), verifier.ErrAudience, "wrong audience"},
 		{"another issuer", active("iss", "https://evil.example"), verifier.ErrIssuer, "wrong issuer"},
 		{"iss not a string", active("iss", 7), verifier.ErrIssuer, "wrong issuer"},
 		{"expired", active("exp", t0.Add(-time.Minute).Unix()), verifier.ErrExpired, "expired"},

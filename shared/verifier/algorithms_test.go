@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,11 @@ func typed(alg, kid string) map[string]any {
 // its alg, and is refused by the default RS256-only config (or, for RS256,
 // by one that allows only another algorithm).
 func TestEveryAllowedAlgorithm(t *testing.T) {
-	for _, alg := range testtoken.Algorithms() {
+	want := []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA"}
+	if got := verifier.SupportedAlgorithms(); !slices.Equal(got, want) {
+		t.Fatalf("SupportedAlgorithms() = %v, want %v", got, want)
+	}
+	for _, alg := range want {
 		t.Run(alg, func(t *testing.T) {
 			k := testtoken.NewKey(t, "k-"+alg, alg)
 			tok := k.SignHeader(t, typed(alg, k.KeyID), accessClaims(oidcIss))
@@ -76,7 +81,7 @@ func TestEveryAllowedAlgorithm(t *testing.T) {
 // and curve), and a header naming another is refused before the signature
 // is checked, whatever the allowlist holds.
 func TestAlgorithmConfusion(t *testing.T) {
-	all := testtoken.Algorithms()
+	all := verifier.SupportedAlgorithms()
 	rs := testtoken.NewKey(t, "rsa-rs256", "RS256")
 	ps := testtoken.NewKey(t, "rsa-ps256", "PS256")
 	es256 := testtoken.NewKey(t, "ec-p256", "ES256")
@@ -161,6 +166,10 @@ func TestKeySetAsPublished(t *testing.T) {
 		"x: curve \"X25519\" not supported; pq: kty \"AKP\" not supported; p521: curve \"P-521\" not supported; rsa-says-es: alg \"ES256\" does not fit kty \"RSA\")"
 	if got.String() != want {
 		t.Errorf("KeySet:\n got %s\nwant %s", got, want)
+	}
+	// Nothing skipped: the count alone, no empty parentheses.
+	if got, want := algVerifier(t, testtoken.JWKSOf(t, rs.JWK(true)), "RS256").KeySet().String(), "1 loaded (rs RS256), 0 skipped"; got != want {
+		t.Errorf("KeySet of one key = %q, want %q", got, want)
 	}
 	for _, k := range []*testtoken.Key{rs, es, ed} {
 		if _, err := v.Verify(context.Background(), k.SignHeader(t, typed(k.Alg, k.KeyID), accessClaims(oidcIss)), verifier.UseAccess); err != nil {

@@ -44,10 +44,7 @@ func (v *Verifier) verifyFast(buf []byte, use TokenUse) (id *Identity, handled b
 	if !ok {
 		return nil, false, nil
 	}
-	if _, ok := v.allowed[alg]; !ok { // before the kid: see headerKey
-		return nil, true, fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
-	}
-	key, err := v.pickKey(alg, kid)
+	key, err := v.keyFor(alg, kid, true)
 	if err != nil {
 		return nil, true, err
 	}
@@ -67,11 +64,11 @@ func (v *Verifier) verifyFast(buf []byte, use TokenUse) (id *Identity, handled b
 	if !ok || len(claimsJSON) == 0 || claimsJSON[0] != '{' {
 		return nil, false, nil
 	}
-	c, dates, ok := decodeClaims(claimsJSON)
+	c, ok := decodeClaims(claimsJSON)
 	if !ok {
 		return nil, false, nil
 	}
-	if err := v.validate(c, dates); err != nil {
+	if err := v.validate(c); err != nil {
 		return nil, true, err
 	}
 	id, err = v.identity(c.claimSet, typ, use)
@@ -163,22 +160,21 @@ func decodeSegment(dst, seg []byte) ([]byte, bool) {
 	return dst[:m], true
 }
 
-// fastClaims is a claimSet with what validation reads beside it.
+// fastClaims is a claimSet with what validation reads beside it: iss, and
+// nbf and iat beside the claimSet's exp (each zero when absent).
 type fastClaims struct {
 	claimSet
-	iss    string
-	hasIss bool
+	iss      string
+	hasIss   bool
+	nbf, iat time.Time
 }
-
-// dates are exp, nbf and iat; zero when absent.
-type dates struct{ exp, nbf, iat time.Time }
 
 // decodeClaims reads the claims as the fast path takes them; ok is false for
 // anything it leaves to jwx (see verifyFast).
-func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
+func decodeClaims(b []byte) (c fastClaims, ok bool) {
 	m, spans, ok := decodeObject(b)
 	if !ok {
-		return c, d, false
+		return c, false
 	}
 	hasPayload, hasSignatures := false, false
 	for k := range m {
@@ -186,7 +182,7 @@ func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
 		// as encoding/json matches struct fields.
 		switch {
 		case strings.EqualFold(k, "kty"), strings.EqualFold(k, "keys"), strings.EqualFold(k, "ciphertext"):
-			return c, d, false
+			return c, false
 		case strings.EqualFold(k, "payload"):
 			hasPayload = true
 		case strings.EqualFold(k, "signatures"):
@@ -194,7 +190,7 @@ func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
 		}
 	}
 	if hasPayload && hasSignatures {
-		return c, d, false
+		return c, false
 	}
 	str := func(name string, dst *string) (present, ok bool) {
 		raw, present := m[name]
@@ -206,13 +202,13 @@ func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
 	}
 	var okIss, okSub, okJTI bool
 	if c.hasIss, okIss = str(jwt.IssuerKey, &c.iss); !okIss {
-		return c, d, false
+		return c, false
 	}
 	if _, okSub = str(jwt.SubjectKey, &c.sub); !okSub {
-		return c, d, false
+		return c, false
 	}
 	if c.hasJTI, okJTI = str(jwt.JwtIDKey, &c.jti); !okJTI {
-		return c, d, false
+		return c, false
 	}
 	if raw, present := m[jwt.AudienceKey]; present {
 		switch a := raw.(type) {
@@ -222,24 +218,23 @@ func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
 			c.aud = make([]string, len(a))
 			for i, e := range a {
 				if c.aud[i], ok = e.(string); !ok {
-					return c, d, false
+					return c, false
 				}
 			}
 		default:
-			return c, d, false
+			return c, false
 		}
 	}
-	for i, dst := range []*time.Time{&d.exp, &d.nbf, &d.iat} {
+	for i, dst := range []*time.Time{&c.exp, &c.nbf, &c.iat} {
 		if spans[i] == nil {
 			continue
 		}
 		t, ok := epochSeconds(spans[i])
 		if !ok {
-			return c, d, false
+			return c, false
 		}
 		*dst = t
 	}
-	c.exp = d.exp
 	// What is left are the private claims: jwt.Token keeps these seven apart.
 	for _, k := range [...]string{
 		jwt.IssuerKey, jwt.SubjectKey, jwt.AudienceKey, jwt.ExpirationKey,
@@ -248,7 +243,7 @@ func decodeClaims(b []byte) (c fastClaims, d dates, ok bool) {
 		delete(m, k)
 	}
 	c.priv = m
-	return c, d, true
+	return c, true
 }
 
 // epochSeconds reads a NumericDate written as a positive integer without
@@ -271,18 +266,18 @@ func epochSeconds(b []byte) (time.Time, bool) {
 
 // validate applies jwt.Validate's rules as verifyJWX configures them, in
 // its order: iat, exp, nbf (each with the skew), iss, then exp required.
-func (v *Verifier) validate(c fastClaims, d dates) error {
+func (v *Verifier) validate(c fastClaims) error {
 	now := v.now().Truncate(0) // as jwx: no monotonic reading
 	switch {
-	case !d.iat.IsZero() && now.Before(d.iat.Add(-v.skew)):
+	case !c.iat.IsZero() && now.Before(c.iat.Add(-v.skew)):
 		return fmt.Errorf("%w: iat is in the future", ErrNotYetValid)
-	case !d.exp.IsZero() && !now.Before(d.exp.Add(v.skew)):
+	case !c.exp.IsZero() && !now.Before(c.exp.Add(v.skew)):
 		return fmt.Errorf("%w: exp has passed", ErrExpired)
-	case !d.nbf.IsZero() && now.Before(d.nbf.Add(-v.skew)):
+	case !c.nbf.IsZero() && now.Before(c.nbf.Add(-v.skew)):
 		return fmt.Errorf("%w: nbf is in the future", ErrNotYetValid)
 	case !c.hasIss || c.iss != v.issuer:
 		return fmt.Errorf("%w: iss is not the configured issuer", ErrIssuer)
-	case d.exp.IsZero():
+	case c.exp.IsZero():
 		return fmt.Errorf("%w: no exp", ErrMalformed)
 	}
 	return nil

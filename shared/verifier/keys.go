@@ -18,9 +18,6 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwk"
 )
 
-// DefaultAlgorithms is what Config.Algorithms defaults to.
-var defaultAlgorithms = []string{"RS256"}
-
 // SupportedAlgorithms lists the JWS algorithms Config.Algorithms may
 // allow. HMAC (HS*) and "none" are never accepted: a published key set holds
 // public keys, and a shared secret would let anyone who holds it sign.
@@ -85,18 +82,17 @@ func (k *signingKey) bind() {
 // input), with the checks jwx's dsig makes: PKCS #1 v1.5 or PSS with a
 // hash-length salt for RSA, r||s of the curve's width for ECDSA, Ed25519.
 func (k *signingKey) verify(input, sig []byte) bool {
-	var sum [sha512.Size]byte
 	var digest []byte
 	switch k.hash {
 	case crypto.SHA256:
 		s := sha256.Sum256(input)
-		digest = append(sum[:0], s[:]...)
+		digest = s[:]
 	case crypto.SHA384:
 		s := sha512.Sum384(input)
-		digest = append(sum[:0], s[:]...)
+		digest = s[:]
 	case crypto.SHA512:
 		s := sha512.Sum512(input)
-		digest = append(sum[:0], s[:]...)
+		digest = s[:]
 	}
 	switch k.scheme {
 	case schemePKCS1:
@@ -145,30 +141,31 @@ type SkippedKey struct {
 // skipped (k3: use \"enc\")".
 func (r KeyReport) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d loaded", len(r.Loaded))
-	if len(r.Loaded) > 0 {
-		parts := make([]string, len(r.Loaded))
-		for i, k := range r.Loaded {
-			parts[i] = short(k.KeyID) + " " + k.Algorithm
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
-	}
-	fmt.Fprintf(&b, ", %d skipped", len(r.Skipped))
-	if len(r.Skipped) > 0 {
-		parts := make([]string, len(r.Skipped))
-		for i, k := range r.Skipped {
-			parts[i] = short(k.KeyID) + ": " + k.Reason
-		}
-		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
-	}
+	writeList(&b, "loaded", ", ", r.Loaded, func(k LoadedKey) string { return short(k.KeyID) + " " + k.Algorithm })
+	b.WriteString(", ")
+	writeList(&b, "skipped", "; ", r.Skipped, func(k SkippedKey) string { return short(k.KeyID) + ": " + k.Reason })
 	return b.String()
+}
+
+// writeList writes "<n> <what>" and, when there are any, the items in
+// parentheses.
+func writeList[T any](b *strings.Builder, what, sep string, items []T, item func(T) string) {
+	fmt.Fprintf(b, "%d %s", len(items), what)
+	if len(items) == 0 {
+		return
+	}
+	parts := make([]string, len(items))
+	for i, it := range items {
+		parts[i] = item(it)
+	}
+	fmt.Fprintf(b, " (%s)", strings.Join(parts, sep))
 }
 
 // parseAlgorithms checks the allowed list: supported, no duplicates,
 // never HS* or none.
 func parseAlgorithms(names []string) ([]jwa.SignatureAlgorithm, error) {
 	if len(names) == 0 {
-		names = defaultAlgorithms
+		names = []string{"RS256"} // Config.Algorithms' default
 	}
 	out := make([]jwa.SignatureAlgorithm, 0, len(names))
 	for i, n := range names {

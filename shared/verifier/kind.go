@@ -6,13 +6,6 @@ import (
 	"strings"
 )
 
-// idTokenMarkers are claims OpenID Connect Core defines for ID tokens only
-// (§2, §3.1.3.6, §3.3.2.11; s_hash from FAPI): a token carrying one is an
-// ID token, whatever else it says. Their absence proves nothing (Entra ID
-// leaves at_hash out of ID tokens from its token endpoint), so typing does
-// not rest on them alone.
-var idTokenMarkers = []string{"nonce", "at_hash", "c_hash", "s_hash"}
-
 // kind decides whether the token is an ID or an access token, checks that it
 // is the kind asked for and checks its audience; see the package doc.
 func (v *Verifier) kind(typ string, priv map[string]any, aud []string, use TokenUse) (TokenUse, error) {
@@ -92,7 +85,12 @@ func (v *Verifier) checkAccess(typ, tokenUse string, priv map[string]any, aud []
 	case !isUntyped(typ):
 		return fmt.Errorf("%w: typ %q is not an access token's", ErrTokenUse, short(typ))
 	}
-	for _, m := range idTokenMarkers {
+	// Claims OpenID Connect Core defines for ID tokens only (§2, §3.1.3.6,
+	// §3.3.2.11; s_hash from FAPI): a token carrying one is an ID token,
+	// whatever else it says. Their absence proves nothing (Entra ID leaves
+	// at_hash out of ID tokens from its token endpoint), so typing does not
+	// rest on them alone.
+	for _, m := range [...]string{"nonce", "at_hash", "c_hash", "s_hash"} {
 		if _, ok := priv[m]; ok {
 			return fmt.Errorf("%w: %w: untyped, with %s", ErrIDToken, ErrTokenUse, m)
 		}

@@ -83,7 +83,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lestrrat-go/jwx/v3/jwa"
 	"github.com/lestrrat-go/jwx/v3/jws"
 	"github.com/lestrrat-go/jwx/v3/jws/jwsbb"
 	"github.com/lestrrat-go/jwx/v3/jwt"
@@ -220,7 +219,7 @@ type Verifier struct {
 	cognito   bool
 	audiences []string
 	untyped   bool
-	allowed   map[string]jwa.SignatureAlgorithm // by name
+	allowed   map[string]bool // algorithm names
 	keys      map[string]signingKey
 	report    KeyReport
 	groups    claims.Path
@@ -308,7 +307,7 @@ func New(cfg Config) (*Verifier, error) {
 		cognito:   cfg.Cognito,
 		audiences: slices.Clone(audiences),
 		untyped:   cfg.UntypedAccessTokens,
-		allowed:   make(map[string]jwa.SignatureAlgorithm, len(algs)),
+		allowed:   make(map[string]bool, len(algs)),
 		keys:      keys,
 		report:    report,
 		groups:    groups,
@@ -326,7 +325,7 @@ func New(cfg Config) (*Verifier, error) {
 		},
 	}
 	for _, a := range algs {
-		v.allowed[a.String()] = a
+		v.allowed[a.String()] = true
 	}
 	switch size := cfg.CacheSize; {
 	case size == 0:
@@ -450,33 +449,35 @@ func (v *Verifier) verifySignature(buf []byte) (payload []byte, typ string, err 
 	return payload, typ, nil
 }
 
-// headerKey reads the JWS header and picks the key. The algorithm is
-// checked against the allowlist before the kid is looked up, so a none or
-// HMAC token never reaches key lookup; then it must be the one algorithm
-// the key is bound to, so an RSA key never verifies an ES token nor a P-384
-// key an ES256 one. Both paths read the header with jwsbb, so they read it
-// alike (duplicate members, escapes, base64 variants).
+// headerKey reads the JWS header with jwsbb and picks the key (keyFor).
+// jwsbb's reading is the one the fast path's readHeader matches (duplicate
+// members, escapes, base64 variants), or leaves to this path.
 func (v *Verifier) headerKey(h jwsbb.Header) (key signingKey, typ string, err error) {
 	alg, err := jwsbb.HeaderGetString(h, jws.AlgorithmKey)
 	if err != nil {
 		return key, "", fmt.Errorf("%w: header alg: %w", ErrMalformed, err)
 	}
-	if _, ok := v.allowed[alg]; !ok {
-		return key, "", fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
-	}
-	kid, err := jwsbb.HeaderGetString(h, jws.KeyIDKey)
-	if err != nil {
-		return key, "", fmt.Errorf("%w: header has no kid", ErrUnknownKey)
-	}
-	if key, err = v.pickKey(alg, kid); err != nil {
+	kid, kidErr := jwsbb.HeaderGetString(h, jws.KeyIDKey)
+	if key, err = v.keyFor(alg, kid, kidErr == nil); err != nil {
 		return key, "", err
 	}
 	typ, _ = jwsbb.HeaderGetString(h, jws.TypeKey)
 	return key, typ, nil
 }
 
-// pickKey is the key kid names, if it is bound to alg.
-func (v *Verifier) pickKey(alg, kid string) (signingKey, error) {
+// keyFor is the key a header's alg and kid name, for both paths. The
+// algorithm is checked against the allowlist before the kid is looked up,
+// so a none or HMAC token never reaches key lookup; then it must be the one
+// algorithm the key is bound to, so an RSA key never verifies an ES token
+// nor a P-384 key an ES256 one.
+func (v *Verifier) keyFor(alg, kid string, hasKid bool) (signingKey, error) {
+	var key signingKey
+	if !v.allowed[alg] {
+		return key, fmt.Errorf("%w: algorithm %q not allowed", ErrSignature, short(alg))
+	}
+	if !hasKid {
+		return key, fmt.Errorf("%w: header has no kid", ErrUnknownKey)
+	}
 	key, ok := v.keys[kid]
 	if !ok {
 		return key, fmt.Errorf("%w: kid %q not in the pinned key set", ErrUnknownKey, short(kid))
