@@ -222,22 +222,22 @@ func normalize(p Page) Page {
 	p.Message = truncate(p.Message, 2000)
 	p.Detail = truncate(p.Detail, MaxDetail)
 	p.RequestID = truncate(p.RequestID, 200)
-	if _, err := session.CleanReturnPath(p.Link); err != nil {
-		p.Link = ""
-	}
-	if p.Link != "" && p.LinkText == "" {
-		p.LinkText = "Continue"
-	}
-	p.LinkText = truncate(p.LinkText, 100)
-	if _, err := session.CleanReturnPath(p.AltLink); err != nil {
-		p.AltLink = ""
-	}
-	if p.AltLink != "" && p.AltLinkText == "" {
-		p.AltLinkText = "Go to the home page"
-	}
-	p.AltLinkText = truncate(p.AltLinkText, 100)
+	p.Link, p.LinkText = link(p.Link, p.LinkText, "Continue")
+	p.AltLink, p.AltLinkText = link(p.AltLink, p.AltLinkText, "Go to the home page")
 	p.Account = truncate(p.Account, 200)
 	return p
+}
+
+// link keeps path only if session.CleanReturnPath accepts it (same-origin),
+// and gives a kept link its text, def when none was given.
+func link(path, text, def string) (string, string) {
+	if _, err := session.CleanReturnPath(path); err != nil {
+		path = ""
+	}
+	if path != "" && text == "" {
+		text = def
+	}
+	return path, truncate(text, 100)
 }
 
 // truncate cuts s to at most n bytes on a rune boundary, marking the cut.

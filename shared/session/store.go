@@ -613,7 +613,9 @@ func decodeCached[T any](s *Store, cs edge.Cookies, codecs []securecookie.Codec,
 		switch {
 		case err == nil:
 			if cache != nil {
-				cache.Put(c.Value, t, until(&t), now)
+				// A copy: c.Value is a substring of the Cookie header, which
+				// the key would otherwise keep alive with the entry.
+				cache.Put(strings.Clone(c.Value), t, until(&t), now)
 			}
 			return t, nil
 		case errors.Is(err, ErrExpired):

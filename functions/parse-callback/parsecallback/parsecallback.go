@@ -361,39 +361,27 @@ type idpErrorPage struct {
 // §3.1.2.6), each with a fixed explanation, and known true: the only codes a
 // page names. Any other code gets a generic page that does not name it.
 func explainIdPError(code string) (p idpErrorPage, known bool) {
-	const (
-		notCompleted = "Sign-in was not completed"
-		misconfig    = "Sign-in is misconfigured"
-		badRequest   = "The identity provider could not accept this site's sign-in request. Please tell the site's operator."
-	)
 	switch code {
 	case "access_denied":
 		return idpErrorPage{http.StatusForbidden, "Sign-in was declined",
 			"The sign-in was cancelled, or the identity provider did not allow this account to sign in to this site."}, true
 	case "login_required":
-		return idpErrorPage{http.StatusBadRequest, notCompleted,
-			"The identity provider needs you to sign in, and this request did not let it ask you. Please start again."}, true
+		return notAsked("you to sign in"), true
 	case "consent_required":
-		return idpErrorPage{http.StatusBadRequest, notCompleted,
-			"The identity provider needs your consent for this site, and this request did not let it ask you. Please start again."}, true
+		return notAsked("your consent for this site"), true
 	case "interaction_required":
-		return idpErrorPage{http.StatusBadRequest, notCompleted,
-			"The identity provider needs you to do something first (sign in again, or confirm), and this request did not let it ask you. Please start again."}, true
+		return notAsked("you to do something first (sign in again, or confirm)"), true
 	case "account_selection_required":
-		return idpErrorPage{http.StatusBadRequest, notCompleted,
-			"The identity provider needs you to choose an account, and this request did not let it ask you. Please start again."}, true
+		return notAsked("you to choose an account"), true
 	case "invalid_scope":
-		return idpErrorPage{http.StatusBadRequest, misconfig,
-			"This site asked the identity provider for access it does not grant. Please tell the site's operator."}, true
+		return misconfigured("This site asked the identity provider for access it does not grant."), true
 	case "unauthorized_client":
-		return idpErrorPage{http.StatusBadRequest, misconfig,
-			"The identity provider does not allow this site to sign users in this way. Please tell the site's operator."}, true
+		return misconfigured("The identity provider does not allow this site to sign users in this way."), true
 	case "unsupported_response_type":
-		return idpErrorPage{http.StatusBadRequest, misconfig,
-			"The identity provider does not support the way this site signs users in. Please tell the site's operator."}, true
+		return misconfigured("The identity provider does not support the way this site signs users in."), true
 	case "invalid_request", "invalid_request_uri", "invalid_request_object", "request_not_supported",
 		"request_uri_not_supported", "registration_not_supported":
-		return idpErrorPage{http.StatusBadRequest, misconfig, badRequest}, true
+		return misconfigured("The identity provider could not accept this site's sign-in request."), true
 	case "server_error":
 		return idpErrorPage{http.StatusBadGateway, "Sign-in failed",
 			"The identity provider had a problem and could not complete the sign-in. Please try again in a moment."}, true
@@ -401,8 +389,21 @@ func explainIdPError(code string) (p idpErrorPage, known bool) {
 		return idpErrorPage{http.StatusServiceUnavailable, "Sign-in is unavailable",
 			"The identity provider is busy or down for maintenance. Please try again in a few minutes."}, true
 	}
-	return idpErrorPage{http.StatusBadRequest, notCompleted,
+	return idpErrorPage{http.StatusBadRequest, "Sign-in was not completed",
 		"The identity provider reported a problem with this sign-in. Please start again."}, false
+}
+
+// notAsked is the page for a code saying the IdP needed the user (needs
+// says for what) and the request did not let it ask: a 400, start again.
+func notAsked(needs string) idpErrorPage {
+	return idpErrorPage{http.StatusBadRequest, "Sign-in was not completed",
+		"The identity provider needs " + needs + ", and this request did not let it ask you. Please start again."}
+}
+
+// misconfigured is the page for a code that blames the site's sign-in
+// request (what says how): a 400 for the operator, not the user, to fix.
+func misconfigured(what string) idpErrorPage {
+	return idpErrorPage{http.StatusBadRequest, "Sign-in is misconfigured", what + " Please tell the site's operator."}
 }
 
 func first(v []string) string {

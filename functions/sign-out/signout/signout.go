@@ -73,7 +73,6 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 	}
 	rid := lambdafn.RequestID(ctx, dist)
 	log := h.log.With("request_id", rid, "path", lambdafn.Excerpt(req.Path()))
-	secure := h.cfg.Secure()
 	path, _ := authz.CanonicalPath(req.Path())
 	origin := h.cfg.PublicOrigin(dist.DistributionDomainName, req.ViewerHosts()...)
 	cross := h.crossSite(req, origin)
@@ -91,20 +90,16 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 		// Nothing to sign out, and another site asked: change nothing.
 		// This is also the IdP sending the browser back after its logout.
 		log.InfoContext(ctx, "decision", "decision", "signed-out-page", "reason", "not signed in (cross-site)")
-		if pageHere {
-			return edge.Respond(h.signedOutPage(rid, origin)), nil
-		}
-		return edge.Respond(edge.Redirect(h.cfg.Paths.AfterSignOut, secure)), nil
+		return edge.Respond(h.end(pageHere, rid, origin)), nil
 	case !signedIn:
 		// Leftovers (an index, an unreadable cookie) go, and so does the
 		// cache: the session may have ended without a sign-out.
-		expire := h.sessions.ExpireAll(jar)
 		if pageHere {
 			log.InfoContext(ctx, "decision", "decision", "signed-out-page", "reason", "not signed in")
-			return edge.Respond(clearSite(h.signedOutPage(rid, origin).SetCookies(expire...))), nil
+		} else {
+			log.InfoContext(ctx, "decision", "decision", "signed-out", "reason", "already signed out")
 		}
-		log.InfoContext(ctx, "decision", "decision", "signed-out", "reason", "already signed out")
-		return edge.Respond(clearSite(edge.Redirect(h.cfg.Paths.AfterSignOut, secure).SetCookies(expire...))), nil
+		return edge.Respond(clearSite(h.end(pageHere, rid, origin).SetCookies(h.sessions.ExpireAll(jar)...))), nil
 	case cross:
 		log.InfoContext(ctx, "decision", "decision", "confirm", "reason", "cross-site request")
 		return edge.Respond(h.confirmPage(rid, origin)), nil
@@ -117,13 +112,19 @@ func (h *Handler) Handle(ctx context.Context, ev edge.Event) (edge.Result, error
 	}
 	log.InfoContext(ctx, "decision", "decision", "signed-out", "reason", "cookies expired", "revocation", revoked)
 	if to := h.idp.LogoutURL(origin+h.cfg.Paths.AfterSignOut, refresh.IDToken); to != "" {
-		return edge.Respond(clearSite(edge.Redirect(to, secure).SetCookies(expire...))), nil
+		return edge.Respond(clearSite(edge.Redirect(to, h.cfg.Secure()).SetCookies(expire...))), nil
 	}
+	// No IdP logout: the page at once when it is here, one round trip fewer.
+	return edge.Respond(clearSite(h.end(pageHere, rid, origin).SetCookies(expire...))), nil
+}
+
+// end is where sign-out leaves the browser: the signed-out page when it is
+// served here (pageHere), else a redirect to paths.afterSignOut.
+func (h *Handler) end(pageHere bool, rid, origin string) *edge.Response {
 	if pageHere {
-		// No IdP logout: the page at once, one round trip fewer.
-		return edge.Respond(clearSite(h.signedOutPage(rid, origin).SetCookies(expire...))), nil
+		return h.signedOutPage(rid, origin)
 	}
-	return edge.Respond(clearSite(edge.Redirect(h.cfg.Paths.AfterSignOut, secure).SetCookies(expire...))), nil
+	return edge.Redirect(h.cfg.Paths.AfterSignOut, h.cfg.Secure())
 }
 
 func clearSite(r *edge.Response) *edge.Response {
