@@ -15,7 +15,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
-	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -172,13 +171,7 @@ func TestViewerRequestFunctionCode(t *testing.T) {
 // cross-check of what cfjs runs. Without Node it skips, except under CI.
 func runInNode(t *testing.T, code []byte, events any, pick string) []byte {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if dex.InCI() {
-			t.Fatal("node not installed")
-		}
-		t.Skip("node not installed: no cross-check")
-	}
+	node := needNode(t)
 	dir := t.TempDir()
 	in, err := json.Marshal(events)
 	if err != nil {

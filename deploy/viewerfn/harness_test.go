@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,14 +23,13 @@ import (
 	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
+	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/internal/suitetest"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 	"github.com/edgeauth/edgeauth/shared/session"
 	"github.com/edgeauth/edgeauth/shared/verifier"
-
-	"log/slog"
 )
 
 // viewerReq is a request as the viewer sends it.
@@ -163,13 +163,13 @@ type nodeEngine struct {
 }
 
 // newNode starts Node on code, or skips without node on PATH (fails
-// instead when CI=true).
+// instead under CI, as dex.InCI says).
 func newNode(t testing.TB, code []byte, kvsPath string) *nodeEngine {
 	t.Helper()
 	bin, err := exec.LookPath("node")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node not on PATH (CI=true requires it)")
+		if dex.InCI() {
+			t.Fatal("node not on PATH (CI requires it)")
 		}
 		t.Skip("node not on PATH")
 	}
