@@ -63,33 +63,12 @@ func (r viewerReq) event() *cfjs.Event {
 		Method: r.method(), URI: r.URI, QueryString: map[string]cfjs.Value{},
 		Headers: map[string]cfjs.Value{}, Cookies: map[string]cfjs.Cookie{},
 	}
-	add := func(name, v string) {
-		cur, ok := req.Headers[name]
-		if !ok {
-			req.Headers[name] = cfjs.Value{Value: v}
-			return
-		}
-		if len(cur.MultiValue) == 0 {
-			cur.MultiValue = []cfjs.Value{{Value: cur.Value}}
-		}
-		cur.MultiValue = append(cur.MultiValue, cfjs.Value{Value: v})
-		req.Headers[name] = cur
-	}
-	add("host", "www.example.com")
+	cfjs.AddValue(req.Headers, "host", "www.example.com")
 	for _, h := range r.Headers {
-		add(strings.ToLower(h[0]), h[1])
+		cfjs.AddValue(req.Headers, strings.ToLower(h[0]), h[1])
 	}
 	for _, c := range edge.ParseCookieHeader(strings.Join(r.Cookies, "; ")) {
-		cur, ok := req.Cookies[c.Name]
-		if !ok {
-			req.Cookies[c.Name] = cfjs.Cookie{Value: c.Value}
-			continue
-		}
-		if len(cur.MultiValue) == 0 {
-			cur.MultiValue = []cfjs.Cookie{{Value: cur.Value}}
-		}
-		cur.MultiValue = append(cur.MultiValue, cfjs.Cookie{Value: c.Value})
-		req.Cookies[c.Name] = cur
+		cfjs.AddCookie(req.Cookies, c.Name, cfjs.Cookie{Value: c.Value})
 	}
 	return &cfjs.Event{
 		Version: cfjs.EventVersion,

@@ -103,17 +103,17 @@ func (s *Server) cfEvent(r *http.Request, eventType, reqID string) *cfjs.Event {
 		if _, ok := req.QueryString[name]; !ok {
 			req.QueryOrder = append(req.QueryOrder, name)
 		}
-		req.QueryString[name] = appendValue(req.QueryString, name, value)
+		cfjs.AddValue(req.QueryString, name, value)
 	}
 	for name, entries := range viewerHeaders(r) {
 		for _, e := range entries {
 			if name == "cookie" {
 				for _, c := range edge.ParseCookieHeader(e.Value) {
-					req.Cookies[c.Name] = appendCookie(req.Cookies, c.Name, cfjs.Cookie{Value: c.Value})
+					cfjs.AddCookie(req.Cookies, c.Name, cfjs.Cookie{Value: c.Value})
 				}
 				continue
 			}
-			req.Headers[name] = appendValue(req.Headers, name, e.Value)
+			cfjs.AddValue(req.Headers, name, e.Value)
 		}
 	}
 	return &cfjs.Event{
@@ -127,32 +127,6 @@ func (s *Server) cfEvent(r *http.Request, eventType, reqID string) *cfjs.Event {
 		Viewer:  cfjs.Viewer{IP: clientIP(r)},
 		Request: req,
 	}
-}
-
-// appendValue adds one occurrence to a field, filling multiValue from the
-// second occurrence on, as CloudFront does.
-func appendValue(m map[string]cfjs.Value, name, value string) cfjs.Value {
-	cur, ok := m[name]
-	if !ok {
-		return cfjs.Value{Value: value}
-	}
-	if len(cur.MultiValue) == 0 {
-		cur.MultiValue = []cfjs.Value{{Value: cur.Value}}
-	}
-	cur.MultiValue = append(cur.MultiValue, cfjs.Value{Value: value})
-	return cur
-}
-
-func appendCookie(m map[string]cfjs.Cookie, name string, c cfjs.Cookie) cfjs.Cookie {
-	cur, ok := m[name]
-	if !ok {
-		return c
-	}
-	if len(cur.MultiValue) == 0 {
-		cur.MultiValue = []cfjs.Cookie{{Value: cur.Value, Attributes: cur.Attributes}}
-	}
-	cur.MultiValue = append(cur.MultiValue, c)
-	return cur
 }
 
 // resolveValues applies CloudFront's rule for a field the function
@@ -336,10 +310,10 @@ func toCFResponse(code int, h http.Header) *cfjs.Response {
 				pair, attrs, _ := strings.Cut(v, ";")
 				n, val, _ := strings.Cut(pair, "=")
 				n = strings.TrimSpace(n)
-				r.Cookies[n] = appendCookie(r.Cookies, n, cfjs.Cookie{Value: strings.TrimSpace(val), Attributes: strings.TrimSpace(attrs)})
+				cfjs.AddCookie(r.Cookies, n, cfjs.Cookie{Value: strings.TrimSpace(val), Attributes: strings.TrimSpace(attrs)})
 				continue
 			}
-			r.Headers[lower] = appendValue(r.Headers, lower, v)
+			cfjs.AddValue(r.Headers, lower, v)
 		}
 	}
 	return r
