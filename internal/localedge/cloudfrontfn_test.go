@@ -378,6 +378,8 @@ func TestResponseHeadersPolicyErrors(t *testing.T) {
 		"remove X-Amz-Cf-Pop":   {ResponseHeadersPolicy{RemoveHeaders: []string{"X-Amz-Cf-Pop"}}, "removeHeaders[0]"},
 		"bad header name":       {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "a b", Value: "v"}}}, "customHeaders[0].header"},
 		"set X-Cache":           {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "X-Cache", Value: "v"}}}, "customHeaders[0].header"},
+		"remove X-Real-IP":      {ResponseHeadersPolicy{RemoveHeaders: []string{"X-Real-IP"}}, "removeHeaders[0]"},
+		"set Warning":           {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "Warning", Value: "v"}}}, "customHeaders[0].header"},
 		"value too long":        {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "X-A", Value: strings.Repeat("v", 1784)}}}, "customHeaders[0].value"},
 		"eleven headers": {ResponseHeadersPolicy{CustomHeaders: slices.Repeat([]CustomHeader{{Header: "X-A", Value: "v"}}, 11)},
 			"customHeaders: 11 headers"},
