@@ -73,9 +73,7 @@ func (v *viewerWriter) WriteHeader(code int) {
 }
 
 func (v *viewerWriter) Write(b []byte) (int, error) {
-	if !v.wrote {
-		v.WriteHeader(http.StatusOK)
-	}
+	v.finish()
 	if v.discard {
 		return len(b), nil
 	}
