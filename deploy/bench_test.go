@@ -510,9 +510,6 @@ func zipEntries(b *testing.B, path string) []deploy.File {
 // its package would be: index.mjs, edgeauth.wasm, Go's wasm_exec.js and
 // config.json, plus the driver and the floor.
 func wasmPackage(b *testing.B) string {
-	if _, err := exec.LookPath("node"); err != nil {
-		b.Skip("node not installed")
-	}
 	root := moduleRoot(b)
 	dir := packageDir(b, "./deploy/testdata/passthrough", cognitoConfigJSON(b)) // its bootstrap stays unused
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "edgeauth.wasm"), "./scripts/wasmbench")

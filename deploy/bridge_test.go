@@ -24,6 +24,7 @@ import (
 	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/deploy/bridge"
 	"github.com/edgeauth/edgeauth/deploy/internal/echo"
+	"github.com/edgeauth/edgeauth/internal/dex"
 )
 
 const testARN = "arn:aws:lambda:us-east-1:123456789012:function:edgeauth-check-auth:3"
@@ -84,14 +85,26 @@ func build(t testing.TB, pkg, dir, name string) {
 	}
 }
 
+// needNode returns node's path; without it the test skips, except under CI
+// (dex.InCI), where the Node cross-checks must run.
+func needNode(t testing.TB) string {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		if dex.InCI() {
+			t.Fatal("node not installed")
+		}
+		t.Skip("node not installed")
+	}
+	return node
+}
+
 // packageDir lays out a package as the zip does (index.mjs, bootstrap built
 // from pkg, and config, when given, as config.json), plus the driver and
 // the floor's echo process.
 func packageDir(t testing.TB, pkg string, config []byte) string {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node not installed")
-	}
+	needNode(t)
 	dir := t.TempDir()
 	build(t, pkg, dir, "bootstrap")
 	build(t, "./deploy/testdata/floor", dir, "floor")

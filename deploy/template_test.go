@@ -189,8 +189,8 @@ func (tp *template) value(v any) (string, bool) {
 			if v, ok := tp.params[name]; ok {
 				return v, true
 			}
-			def, ok := get(tp.Parameters, name, "Default").(any)
-			if !ok || def == nil {
+			def := get(tp.Parameters, name, "Default")
+			if def == nil {
 				return "", false
 			}
 			return tp.value(def)

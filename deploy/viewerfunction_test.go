@@ -15,7 +15,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/deploy"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
-	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/shared/edge"
 )
 
@@ -97,20 +96,12 @@ func viewerCases() []struct {
 
 func viewerEvent(uri string, host, forged []string) *cfjs.Event {
 	headers := map[string]cfjs.Value{}
-	add := func(name string, values []string) {
-		if len(values) == 0 {
-			return
-		}
-		v := cfjs.Value{Value: values[0]}
-		if len(values) > 1 {
-			for _, x := range values {
-				v.MultiValue = append(v.MultiValue, cfjs.Value{Value: x})
-			}
-		}
-		headers[name] = v
+	for _, v := range host {
+		cfjs.AddValue(headers, "host", v)
 	}
-	add("host", host)
-	add(edge.ViewerHostHeader, forged)
+	for _, v := range forged {
+		cfjs.AddValue(headers, edge.ViewerHostHeader, v)
+	}
 	return &cfjs.Event{
 		Context: cfjs.Context{EventType: cfjs.ViewerRequest, DistributionDomainName: "d111111abcdef8.cloudfront.net"},
 		Viewer:  cfjs.Viewer{IP: "198.51.100.11"},
@@ -172,13 +163,7 @@ func TestViewerRequestFunctionCode(t *testing.T) {
 // cross-check of what cfjs runs. Without Node it skips, except under CI.
 func runInNode(t *testing.T, code []byte, events any, pick string) []byte {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if dex.InCI() {
-			t.Fatal("node not installed")
-		}
-		t.Skip("node not installed: no cross-check")
-	}
+	node := needNode(t)
 	dir := t.TempDir()
 	in, err := json.Marshal(events)
 	if err != nil {

@@ -467,20 +467,16 @@ func TestViewerAuthUnpackaged(t *testing.T) {
 	var keys []string
 	for _, r := range reqs {
 		ev := viewerEvent("/docs/", []string{"h.example"}, nil)
-		if len(r.auth) > 0 {
-			ev.Request.Headers["authorization"] = multi(r.auth)
+		for _, v := range r.auth {
+			cfjs.AddValue(ev.Request.Headers, "authorization", v)
 		}
-		if len(r.forged) > 0 {
-			ev.Request.Headers["x-edgeauth-cache-key"] = multi(r.forged)
+		for _, v := range r.forged {
+			cfjs.AddValue(ev.Request.Headers, "x-edgeauth-cache-key", v)
 		}
 		for name, vs := range r.cookies {
-			c := cfjs.Cookie{Value: vs[0]}
-			if len(vs) > 1 {
-				for _, v := range vs {
-					c.MultiValue = append(c.MultiValue, cfjs.Cookie{Value: v})
-				}
+			for _, v := range vs {
+				cfjs.AddCookie(ev.Request.Cookies, name, cfjs.Cookie{Value: v})
 			}
-			ev.Request.Cookies[name] = c
 		}
 		events = append(events, ev)
 		res, err := fn.Run(t.Context(), ev)
@@ -514,16 +510,6 @@ func TestViewerAuthUnpackaged(t *testing.T) {
 	if err := json.Unmarshal(out, &fromNode); err != nil || !slices.Equal(fromNode, keys) {
 		t.Errorf("node keys %s (%v), cfjs %q", out, err, keys)
 	}
-}
-
-func multi(values []string) cfjs.Value {
-	v := cfjs.Value{Value: values[0]}
-	if len(values) > 1 {
-		for _, x := range values {
-			v.MultiValue = append(v.MultiValue, cfjs.Value{Value: x})
-		}
-	}
-	return v
 }
 
 // TestPackagedTemplate: the template make package writes, with the

@@ -66,6 +66,10 @@ const (
 	kindInitError = 'x'
 )
 
+// hasSeq reports whether a frame of this kind carries the invocation's
+// sequence number: the answers to an invoke do, ready and init error not.
+func hasSeq(kind byte) bool { return kind == kindResult || kind == kindError || kind == kindPanic }
+
 // MaxPayload is the largest event or result, Lambda's 6 MB limit on a
 // synchronous invocation; a frame may add MaxHeader bytes to it.
 const (
@@ -135,7 +139,7 @@ func (rt *Runtime) InitFailed(err error) {
 	}
 	body, _ := json.Marshal(messages.InvokeResponse_Error{Type: "Runtime.InitError", Message: err.Error()})
 	var w frameWriter
-	_ = w.write(rt.out, kindInitError, false, 0, body) // the exit that follows says it too
+	_ = w.write(rt.out, kindInitError, 0, body) // the exit that follows says it too
 }
 
 // Serve answers the invoke frames read from in with frames written to out,
@@ -149,7 +153,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, h lambda.Handler, l
 		log = slog.New(slog.DiscardHandler)
 	}
 	var w frameWriter
-	if err := w.write(out, kindReady, false, 0, nil); err != nil {
+	if err := w.write(out, kindReady, 0, nil); err != nil {
 		return fmt.Errorf("bridge: write ready: %w", err)
 	}
 	r := frameReader{r: bufio.NewReaderSize(in, 64<<10)}
@@ -177,7 +181,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, h lambda.Handler, l
 				// event to a fresh process instead of this one.
 				kind = kindPanic
 			}
-			if err := w.write(out, kind, true, inv.seq, body); err != nil {
+			if err := w.write(out, kind, inv.seq, body); err != nil {
 				return fmt.Errorf("bridge: write error: %w", err)
 			}
 			if ferr.ShouldExit {
@@ -187,7 +191,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, h lambda.Handler, l
 		}
 		// res may be aws-lambda-go's pooled buffer: written before the next
 		// Invoke can reuse it.
-		if err := w.write(out, kindResult, true, inv.seq, res); err != nil {
+		if err := w.write(out, kindResult, inv.seq, res); err != nil {
 			return fmt.Errorf("bridge: write result: %w", err)
 		}
 	}
@@ -316,9 +320,9 @@ func parseInvoke(b []byte) (*invocation, error) {
 // per answer.
 type frameWriter struct{ buf []byte }
 
-func (fw *frameWriter) write(w io.Writer, kind byte, withSeq bool, seq uint32, body []byte) error {
+func (fw *frameWriter) write(w io.Writer, kind byte, seq uint32, body []byte) error {
 	b := append(fw.buf[:0], 0, 0, 0, 0, kind)
-	if withSeq {
+	if hasSeq(kind) {
 		b = binary.BigEndian.AppendUint32(b, seq)
 	}
 	b = append(b, body...)
@@ -369,13 +373,13 @@ func ReadFrame(r io.Reader) (Frame, error) {
 		return Frame{}, fmt.Errorf("%w: frame cut short: %w", ErrProtocol, err)
 	}
 	f := Frame{Kind: b[0], Body: b[1:]}
-	switch f.Kind {
-	case kindResult, kindError, kindPanic:
+	switch {
+	case hasSeq(f.Kind):
 		if len(b) < 5 {
 			return Frame{}, fmt.Errorf("%w: frame %q without seq", ErrProtocol, f.Kind)
 		}
 		f.Seq, f.Body = binary.BigEndian.Uint32(b[1:5]), b[5:]
-	case kindReady, kindInitError:
+	case f.Kind == kindReady || f.Kind == kindInitError:
 	default:
 		return Frame{}, fmt.Errorf("%w: unknown frame kind %q", ErrProtocol, f.Kind)
 	}

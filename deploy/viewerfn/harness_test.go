@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,14 +23,13 @@ import (
 	"github.com/edgeauth/edgeauth/deploy/viewerfn"
 	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
 	"github.com/edgeauth/edgeauth/internal/cfjs"
+	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/internal/suitetest"
 	"github.com/edgeauth/edgeauth/shared/config"
 	"github.com/edgeauth/edgeauth/shared/edge"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 	"github.com/edgeauth/edgeauth/shared/session"
 	"github.com/edgeauth/edgeauth/shared/verifier"
-
-	"log/slog"
 )
 
 // viewerReq is a request as the viewer sends it.
@@ -63,33 +63,12 @@ func (r viewerReq) event() *cfjs.Event {
 		Method: r.method(), URI: r.URI, QueryString: map[string]cfjs.Value{},
 		Headers: map[string]cfjs.Value{}, Cookies: map[string]cfjs.Cookie{},
 	}
-	add := func(name, v string) {
-		cur, ok := req.Headers[name]
-		if !ok {
-			req.Headers[name] = cfjs.Value{Value: v}
-			return
-		}
-		if len(cur.MultiValue) == 0 {
-			cur.MultiValue = []cfjs.Value{{Value: cur.Value}}
-		}
-		cur.MultiValue = append(cur.MultiValue, cfjs.Value{Value: v})
-		req.Headers[name] = cur
-	}
-	add("host", "www.example.com")
+	cfjs.AddValue(req.Headers, "host", "www.example.com")
 	for _, h := range r.Headers {
-		add(strings.ToLower(h[0]), h[1])
+		cfjs.AddValue(req.Headers, strings.ToLower(h[0]), h[1])
 	}
 	for _, c := range edge.ParseCookieHeader(strings.Join(r.Cookies, "; ")) {
-		cur, ok := req.Cookies[c.Name]
-		if !ok {
-			req.Cookies[c.Name] = cfjs.Cookie{Value: c.Value}
-			continue
-		}
-		if len(cur.MultiValue) == 0 {
-			cur.MultiValue = []cfjs.Cookie{{Value: cur.Value}}
-		}
-		cur.MultiValue = append(cur.MultiValue, cfjs.Cookie{Value: c.Value})
-		req.Cookies[c.Name] = cur
+		cfjs.AddCookie(req.Cookies, c.Name, cfjs.Cookie{Value: c.Value})
 	}
 	return &cfjs.Event{
 		Version: cfjs.EventVersion,
@@ -163,13 +142,13 @@ type nodeEngine struct {
 }
 
 // newNode starts Node on code, or skips without node on PATH (fails
-// instead when CI=true).
+// instead under CI, as dex.InCI says).
 func newNode(t testing.TB, code []byte, kvsPath string) *nodeEngine {
 	t.Helper()
 	bin, err := exec.LookPath("node")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("node not on PATH (CI=true requires it)")
+		if dex.InCI() {
+			t.Fatal("node not on PATH (CI requires it)")
 		}
 		t.Skip("node not on PATH")
 	}

@@ -60,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
@@ -234,7 +235,7 @@ func (f *Function) KVSFile() ([]byte, error) {
 		Data []kv `json:"data"`
 	}
 	// One key today; sorted so the file is deterministic if more come.
-	for _, k := range sortedKeys(f.KeyValues) {
+	for _, k := range slices.Sorted(maps.Keys(f.KeyValues)) {
 		d.Data = append(d.Data, kv{k, f.KeyValues[k]})
 	}
 	b, err := json.MarshalIndent(d, "", "  ")
@@ -242,13 +243,4 @@ func (f *Function) KVSFile() ([]byte, error) {
 		return nil, fmt.Errorf("viewerfn: %w", err)
 	}
 	return append(b, '\n'), nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

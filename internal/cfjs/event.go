@@ -58,6 +58,36 @@ func (v Value) Values() []string {
 	return out
 }
 
+// AddValue records one more occurrence of a header or query parameter
+// in m as CloudFront shows repeats: Value keeps the first, and from the
+// second on MultiValue lists them all.
+func AddValue(m map[string]Value, name, value string) {
+	cur, ok := m[name]
+	if !ok {
+		m[name] = Value{Value: value}
+		return
+	}
+	if len(cur.MultiValue) == 0 {
+		cur.MultiValue = []Value{{Value: cur.Value}}
+	}
+	cur.MultiValue = append(cur.MultiValue, Value{Value: value})
+	m[name] = cur
+}
+
+// AddCookie is AddValue for a cookie.
+func AddCookie(m map[string]Cookie, name string, c Cookie) {
+	cur, ok := m[name]
+	if !ok {
+		m[name] = c
+		return
+	}
+	if len(cur.MultiValue) == 0 {
+		cur.MultiValue = []Cookie{{Value: cur.Value, Attributes: cur.Attributes}}
+	}
+	cur.MultiValue = append(cur.MultiValue, c)
+	m[name] = cur
+}
+
 // Cookie is one cookie. Attributes are a Set-Cookie line's attributes
 // ("Secure; Path=/"), in responses only.
 type Cookie struct {

@@ -56,3 +56,16 @@ async function handler(event) {
 	fmt.Println(res.Response.StatusCode, res.Response.Headers["retry-after"].Value, res.Response.Body.Data)
 	// Output: 503 60 back soon
 }
+
+// Building an event's fields as CloudFront shows a repeated header: the
+// first occurrence in value, every one in multiValue from the second on.
+func ExampleAddValue() {
+	h := map[string]cfjs.Value{}
+	cfjs.AddValue(h, "accept", "text/html")
+	fmt.Println(h["accept"].Value, len(h["accept"].MultiValue))
+	cfjs.AddValue(h, "accept", "*/*")
+	fmt.Println(h["accept"].Value, h["accept"].Values())
+	// Output:
+	// text/html 0
+	// text/html [text/html */*]
+}

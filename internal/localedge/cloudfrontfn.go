@@ -3,8 +3,8 @@ package localedge
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
-	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -103,17 +103,17 @@ func (s *Server) cfEvent(r *http.Request, eventType, reqID string) *cfjs.Event {
 		if _, ok := req.QueryString[name]; !ok {
 			req.QueryOrder = append(req.QueryOrder, name)
 		}
-		req.QueryString[name] = appendValue(req.QueryString[name], value, name, req.QueryString)
+		cfjs.AddValue(req.QueryString, name, value)
 	}
 	for name, entries := range viewerHeaders(r) {
 		for _, e := range entries {
 			if name == "cookie" {
 				for _, c := range edge.ParseCookieHeader(e.Value) {
-					req.Cookies[c.Name] = appendCookie(req.Cookies, c.Name, cfjs.Cookie{Value: c.Value})
+					cfjs.AddCookie(req.Cookies, c.Name, cfjs.Cookie{Value: c.Value})
 				}
 				continue
 			}
-			req.Headers[name] = appendValue(req.Headers[name], e.Value, name, req.Headers)
+			cfjs.AddValue(req.Headers, name, e.Value)
 		}
 	}
 	return &cfjs.Event{
@@ -129,37 +129,13 @@ func (s *Server) cfEvent(r *http.Request, eventType, reqID string) *cfjs.Event {
 	}
 }
 
-// appendValue adds one occurrence to a field, filling multiValue from the
-// second occurrence on, as CloudFront does.
-func appendValue(cur cfjs.Value, value, name string, m map[string]cfjs.Value) cfjs.Value {
-	if _, ok := m[name]; !ok {
-		return cfjs.Value{Value: value}
-	}
-	if len(cur.MultiValue) == 0 {
-		cur.MultiValue = []cfjs.Value{{Value: cur.Value}}
-	}
-	cur.MultiValue = append(cur.MultiValue, cfjs.Value{Value: value})
-	return cur
-}
-
-func appendCookie(m map[string]cfjs.Cookie, name string, c cfjs.Cookie) cfjs.Cookie {
-	cur, ok := m[name]
-	if !ok {
-		return c
-	}
-	if len(cur.MultiValue) == 0 {
-		cur.MultiValue = []cfjs.Cookie{{Value: cur.Value, Attributes: cur.Attributes}}
-	}
-	cur.MultiValue = append(cur.MultiValue, c)
-	return cur
-}
-
 // resolveValues applies CloudFront's rule for a field the function
 // returned ("Duplicate query strings, headers, and cookies"): a changed
 // multiValue wins; otherwise the value replaces the first occurrence and
-// the others stay as they were.
-func resolveValues(orig *cfjs.Value, got cfjs.Value) []string {
-	if orig == nil {
+// the others stay as they were. sent holds the fields the event carried.
+func resolveValues(sent map[string]cfjs.Value, name string, got cfjs.Value) []string {
+	orig, ok := sent[name]
+	if !ok {
 		return got.Values()
 	}
 	if len(got.MultiValue) > 0 && !slices.Equal(got.Values(), orig.Values()) {
@@ -170,23 +146,24 @@ func resolveValues(orig *cfjs.Value, got cfjs.Value) []string {
 	return vals
 }
 
-func resolveCookies(orig *cfjs.Cookie, got cfjs.Cookie) []cfjs.Cookie {
+func resolveCookies(sent map[string]cfjs.Cookie, name string, got cfjs.Cookie) []cfjs.Cookie {
 	list := func(c cfjs.Cookie) []cfjs.Cookie {
 		if len(c.MultiValue) == 0 {
 			return []cfjs.Cookie{{Value: c.Value, Attributes: c.Attributes}}
 		}
 		return c.MultiValue
 	}
-	if orig == nil {
+	orig, ok := sent[name]
+	if !ok {
 		return list(got)
 	}
 	same := func(a, b []cfjs.Cookie) bool {
 		return slices.EqualFunc(a, b, func(x, y cfjs.Cookie) bool { return x.Value == y.Value && x.Attributes == y.Attributes })
 	}
-	if len(got.MultiValue) > 0 && !same(list(got), list(*orig)) {
+	if len(got.MultiValue) > 0 && !same(list(got), list(orig)) {
 		return list(got)
 	}
-	vals := list(*orig)
+	vals := list(orig)
 	vals[0] = cfjs.Cookie{Value: got.Value, Attributes: got.Attributes}
 	return vals
 }
@@ -203,25 +180,17 @@ func (s *Server) applyCFRequest(r *http.Request, sent, got *cfjs.Request) (*http
 		var parts []string
 		order := got.QueryOrder
 		if len(order) != len(got.QueryString) {
-			order = slices.Sorted(mapKeys(got.QueryString))
+			order = slices.Sorted(maps.Keys(got.QueryString))
 		}
 		for _, name := range order {
-			var orig *cfjs.Value
-			if v, ok := sent.QueryString[name]; ok {
-				orig = &v
-			}
-			for _, v := range resolveValues(orig, got.QueryString[name]) {
+			for _, v := range resolveValues(sent.QueryString, name, got.QueryString[name]) {
 				parts = append(parts, name+"="+v)
 			}
 		}
 		after.QueryString = strings.Join(parts, "&")
 	}
 	for name, v := range got.Headers {
-		var orig *cfjs.Value
-		if o, ok := sent.Headers[name]; ok {
-			orig = &o
-		}
-		for _, val := range resolveValues(orig, v) {
+		for _, val := range resolveValues(sent.Headers, name, v) {
 			after.Headers[name] = append(after.Headers[name], edge.Header{Value: val})
 		}
 	}
@@ -235,36 +204,13 @@ func (s *Server) applyCFRequest(r *http.Request, sent, got *cfjs.Request) (*http
 	if err := checkRequest(before, after, ViewerRequest); err != nil {
 		return nil, err
 	}
-	target := after.URI
-	if after.QueryString != "" {
-		target += "?" + after.QueryString
-	}
-	u, err := url.ParseRequestURI(target)
+	next, err := toHTTP(r, after)
 	if err != nil {
-		return nil, breach(RuleURI, "returned uri does not parse")
+		return nil, err
 	}
-	next := r.Clone(r.Context())
-	next.URL, next.RequestURI = u, u.RequestURI()
-	next.Header = http.Header{}
-	for name, entries := range after.Headers {
-		if name == "host" || name == "transfer-encoding" {
-			continue // Host is r.Host; Go keeps the body's framing itself
-		}
-		for _, e := range entries {
-			next.Header.Add(name, e.Value)
-		}
-	}
+	// Go keeps the body's framing in next.TransferEncoding, not the header.
+	next.Header.Del("Transfer-Encoding")
 	return next, nil
-}
-
-func mapKeys[V any](m map[string]V) func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func queryEqual(a, b map[string]cfjs.Value) bool {
@@ -302,12 +248,8 @@ func cookiesEqual(a, b map[string]cfjs.Cookie) bool {
 // viewer's cookies in name order, then new ones.
 func cookieLine(sent, got map[string]cfjs.Cookie) string {
 	var parts []string
-	for _, name := range slices.Sorted(mapKeys(got)) {
-		var orig *cfjs.Cookie
-		if o, ok := sent[name]; ok {
-			orig = &o
-		}
-		for _, c := range resolveCookies(orig, got[name]) {
+	for _, name := range slices.Sorted(maps.Keys(got)) {
+		for _, c := range resolveCookies(sent, name, got[name]) {
 			parts = append(parts, name+"="+c.Value)
 		}
 	}
@@ -323,25 +265,18 @@ func fromCFResponse(got, sent *cfjs.Response) *edge.Response {
 		StatusDescription: got.StatusDescription,
 		Headers:           edge.Headers{},
 	}
+	var sentHeaders map[string]cfjs.Value
+	var sentCookies map[string]cfjs.Cookie
+	if sent != nil {
+		sentHeaders, sentCookies = sent.Headers, sent.Cookies
+	}
 	for name, v := range got.Headers {
-		var orig *cfjs.Value
-		if sent != nil {
-			if o, ok := sent.Headers[name]; ok {
-				orig = &o
-			}
-		}
-		for _, val := range resolveValues(orig, v) {
+		for _, val := range resolveValues(sentHeaders, name, v) {
 			r.Headers[name] = append(r.Headers[name], edge.Header{Value: val})
 		}
 	}
-	for _, name := range slices.Sorted(mapKeys(got.Cookies)) {
-		var orig *cfjs.Cookie
-		if sent != nil {
-			if o, ok := sent.Cookies[name]; ok {
-				orig = &o
-			}
-		}
-		for _, c := range resolveCookies(orig, got.Cookies[name]) {
+	for _, name := range slices.Sorted(maps.Keys(got.Cookies)) {
+		for _, c := range resolveCookies(sentCookies, name, got.Cookies[name]) {
 			line := name + "=" + c.Value
 			if c.Attributes != "" {
 				line += "; " + c.Attributes
@@ -375,10 +310,10 @@ func toCFResponse(code int, h http.Header) *cfjs.Response {
 				pair, attrs, _ := strings.Cut(v, ";")
 				n, val, _ := strings.Cut(pair, "=")
 				n = strings.TrimSpace(n)
-				r.Cookies[n] = appendCookie(r.Cookies, n, cfjs.Cookie{Value: strings.TrimSpace(val), Attributes: strings.TrimSpace(attrs)})
+				cfjs.AddCookie(r.Cookies, n, cfjs.Cookie{Value: strings.TrimSpace(val), Attributes: strings.TrimSpace(attrs)})
 				continue
 			}
-			r.Headers[lower] = appendValue(r.Headers[lower], v, lower, r.Headers)
+			cfjs.AddValue(r.Headers, lower, v)
 		}
 	}
 	return r

@@ -168,6 +168,27 @@ func TestViewerRequestFunctionChanges(t *testing.T) {
 	}
 }
 
+// TestViewerRequestEventRepeats: a repeated query parameter, header or
+// cookie reaches the function as CloudFront shows it, the first in value
+// and every one, in order, in multiValue.
+func TestViewerRequestEventRepeats(t *testing.T) {
+	got := make(chan *edge.Request, 1)
+	cfg := withViewerFunction(t, `function handler(e) {
+  var r = e.request;
+  r.headers['x-seen'] = {value: JSON.stringify([r.querystring.a, r.querystring.b, r.headers.accept, r.cookies.keep])};
+  return r;
+}`)
+	env := newEdge(t, cfg, map[string]Function{"f": capture(got)})
+	do(t, "GET", env.srv.URL+"/x?a=%2F&b&a=2", http.Header{"Cookie": {"gone=1; keep=2", "keep=3"}, "Accept": {"text/html", "*/*"}})
+	r := <-got
+	want := `[{"value":"%2F","multiValue":[{"value":"%2F"},{"value":"2"}]},{"value":""},` +
+		`{"value":"text/html","multiValue":[{"value":"text/html"},{"value":"*/*"}]},` +
+		`{"value":"2","multiValue":[{"value":"2"},{"value":"3"}]}]`
+	if s := r.Headers.Get("x-seen"); s != want {
+		t.Errorf("the function saw\n%s\nwant\n%s", s, want)
+	}
+}
+
 // TestCombinedViewerFunctionsRefused: CloudFront does not combine a
 // CloudFront Function with a Lambda@Edge function at viewer-request.
 func TestCombinedViewerFunctionsRefused(t *testing.T) {
@@ -357,6 +378,8 @@ func TestResponseHeadersPolicyErrors(t *testing.T) {
 		"remove X-Amz-Cf-Pop":   {ResponseHeadersPolicy{RemoveHeaders: []string{"X-Amz-Cf-Pop"}}, "removeHeaders[0]"},
 		"bad header name":       {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "a b", Value: "v"}}}, "customHeaders[0].header"},
 		"set X-Cache":           {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "X-Cache", Value: "v"}}}, "customHeaders[0].header"},
+		"remove X-Real-IP":      {ResponseHeadersPolicy{RemoveHeaders: []string{"X-Real-IP"}}, "removeHeaders[0]"},
+		"set Warning":           {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "Warning", Value: "v"}}}, "customHeaders[0].header"},
 		"value too long":        {ResponseHeadersPolicy{CustomHeaders: []CustomHeader{{Header: "X-A", Value: strings.Repeat("v", 1784)}}}, "customHeaders[0].value"},
 		"eleven headers": {ResponseHeadersPolicy{CustomHeaders: slices.Repeat([]CustomHeader{{Header: "X-A", Value: "v"}}, 11)},
 			"customHeaders: 11 headers"},

@@ -71,17 +71,13 @@ const (
 	maxCustomHeadersTotal = 10240
 )
 
-// unremovableHeaders are the headers a policy's remove section cannot
-// name; CloudFront refuses such a policy.
-func unremovableHeaders() []string {
-	return []string{
-		"connection", "content-encoding", "content-length", "expect", "host", "keep-alive", "proxy-authenticate",
-		"proxy-authorization", "proxy-connection", "trailer", "transfer-encoding", "upgrade", "via", "warning",
-		"x-accel-buffering", "x-accel-charset", "x-accel-limit-rate", "x-accel-redirect", "x-amzn-auth",
-		"x-amzn-cf-billing", "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
-		"x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag", "x-amzn-requestid",
-		"x-cache", "x-forwarded-proto", "x-real-ip",
-	}
+// unremovable reports whether a response headers policy may neither
+// remove nor set the header (CloudFront refuses such a policy): the
+// disallowed headers of every edge function (isDisallowed), and a few
+// more that frame or route the response.
+func unremovable(lower string) bool {
+	return isDisallowed(lower) ||
+		slices.Contains([]string{"content-encoding", "content-length", "host", "transfer-encoding", "via", "warning"}, lower)
 }
 
 func (p *ResponseHeadersPolicy) validate(field string) error {
@@ -95,7 +91,7 @@ func (p *ResponseHeadersPolicy) validate(field string) error {
 		switch {
 		case !validToken(h.Header) || len(h.Header) > maxCustomHeaderName:
 			return fieldErr(f+".header", "%q is not a header name of at most %d characters", h.Header, maxCustomHeaderName)
-		case isDisallowed(lower) || slices.Contains(unremovableHeaders(), lower):
+		case unremovable(lower):
 			return fieldErr(f+".header", "%q cannot be set by a response headers policy", h.Header)
 		case !validValue(h.Value) || len(h.Value) > maxCustomHeaderValue:
 			return fieldErr(f+".value", "a value of at most %d characters, without control characters", maxCustomHeaderValue)
@@ -107,8 +103,7 @@ func (p *ResponseHeadersPolicy) validate(field string) error {
 	}
 	for i, name := range p.RemoveHeaders {
 		lower := strings.ToLower(name)
-		if !validToken(name) || strings.HasPrefix(lower, "x-amz-cf-") || strings.HasPrefix(lower, "x-edge-") ||
-			slices.Contains(unremovableHeaders(), lower) {
+		if !validToken(name) || unremovable(lower) {
 			return fieldErr(fmt.Sprintf("%s.removeHeaders[%d]", field, i), "%q cannot be removed by a response headers policy", name)
 		}
 	}

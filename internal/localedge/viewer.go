@@ -22,7 +22,8 @@ import (
 // and survive what replaces an answer.
 func perRequestHeaders() []string { return []string{"X-Amz-Cf-Id", "Via", "X-Cache", "Age"} }
 
-// clearHeaders empties h but for the per-request headers.
+// clearHeaders empties h but for X-Amz-Cf-Id and Via, which ServeHTTP set
+// for this request; X-Cache and Age come with what replaces the answer.
 func clearHeaders(h http.Header) {
 	for name := range h {
 		switch name {
@@ -72,9 +73,7 @@ func (v *viewerWriter) WriteHeader(code int) {
 }
 
 func (v *viewerWriter) Write(b []byte) (int, error) {
-	if !v.wrote {
-		v.WriteHeader(http.StatusOK)
-	}
+	v.finish()
 	if v.discard {
 		return len(b), nil
 	}

@@ -7,7 +7,7 @@ import (
 	"regexp"
 )
 
-// Viewer mode's names in template.yaml.
+// template.yaml's names and CloudFormation's limit on it.
 const (
 	// ViewerAuthResource is the CloudFront Function resource of viewer
 	// mode; its FunctionCode is what PackageTemplate replaces.
