@@ -2,11 +2,12 @@ package dex
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 )
 
 // StartForTest starts Dex for a test and stops it in t.Cleanup. When Dex
@@ -33,7 +34,7 @@ func StartForTest(t testing.TB, o Options) *Server {
 		o.Binary = bin
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Logger = idpproc.TestLogger(t)
 	}
 	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
 	defer cancelStart()
@@ -54,11 +55,4 @@ func StartForTest(t testing.TB, o Options) *Server {
 func InCI() bool {
 	v := strings.TrimSpace(os.Getenv("CI"))
 	return v != "" && v != "false" && v != "0"
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
 }
