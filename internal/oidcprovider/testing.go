@@ -43,17 +43,5 @@ func StartForTest(t testing.TB, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = idpproc.TestLogger(t)
 	}
-	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelStart()
-	s, err := Start(startCtx, o)
-	if err != nil {
-		t.Fatalf("oidcprovider.Start: %v", err)
-	}
-	// Close waits for node to exit, so nothing logs after the test ends.
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("oidcprovider.Close: %v", err)
-		}
-	})
-	return s
+	return idpproc.StartForTest(ctx, t, "oidcprovider", func(ctx context.Context) (*Server, error) { return Start(ctx, o) })
 }
