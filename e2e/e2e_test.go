@@ -330,6 +330,28 @@ func apiClient() *http.Client {
 	return &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+// apiGet is an API client's GET of url (Accept: application/json) with
+// the Authorization header authz, left out when empty. The body is read
+// and closed; the status and headers remain.
+func apiGet(t *testing.T, url, authz string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := apiClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
 // dexTokens signs alice in at Dex without a browser and exchanges the code.
 func dexTokens(t *testing.T, e *env, u dex.User) (access, refresh string) {
 	t.Helper()
@@ -353,18 +375,7 @@ func bearer(t *testing.T, e *env) {
 	access, _ := dexTokens(t, e, alice())
 	call := func(path, authz string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest("GET", e.URL+path, nil)
-		if authz != "" {
-			req.Header.Set("Authorization", authz)
-		}
-		req.Header.Set("Accept", "application/json")
-		resp, err := apiClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
+		return apiGet(t, e.URL+path, authz)
 	}
 	if r := call("/admin/", "Bearer "+access); r.StatusCode != 200 {
 		t.Errorf("valid token: status %d, want 200", r.StatusCode)

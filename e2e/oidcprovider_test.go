@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -119,16 +118,7 @@ func providerTokens(t *testing.T, e *env, u oidcprovider.User, resource string) 
 func opBearer(t *testing.T, e *env) {
 	call := func(path, token string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest("GET", e.URL+path, nil)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Accept", "application/json")
-		resp, err := apiClient().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp
+		return apiGet(t, e.URL+path, "Bearer "+token)
 	}
 	aliceJWT := providerTokens(t, e, opAlice(), oidcprovider.DefaultResource)
 	if !strings.Contains(aliceJWT.AccessToken, ".") {

@@ -359,7 +359,12 @@ func (env *Env) functions(ctx context.Context, o Options) (map[string]localedge.
 		env.closers = append(env.closers, stop)
 		return funcs, nil
 	}
-	deps := lambdafn.Deps{Config: env.Config, Logger: o.Logger}
+	return InProcessFunctions(lambdafn.Deps{Config: env.Config, Logger: o.Logger})
+}
+
+// InProcessFunctions builds the three handlers from deps, by the names the
+// edge configs give them: check-auth, parse-callback and sign-out.
+func InProcessFunctions(deps lambdafn.Deps) (map[string]localedge.Function, error) {
 	ca, err := checkauth.New(deps)
 	if err != nil {
 		return nil, err

@@ -13,10 +13,7 @@
 package dex
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,7 +25,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -36,6 +32,8 @@ import (
 	"github.com/dexidp/dex/api/v2"
 	"golang.org/x/crypto/bcrypt"
 	"google.golang.org/grpc"
+
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 )
 
 // ErrExited means Dex stopped before it became ready.
@@ -104,7 +102,7 @@ type Server struct {
 	dir     string
 	exited  chan struct{} // closed once cmd.Wait returns
 	waitErr error         // valid after exited is closed
-	out     *lineLogger
+	out     *idpproc.LineLogger
 
 	// Dex's gRPC admin API and the revocation endpoint built on it.
 	grpcConn   *grpc.ClientConn
@@ -157,21 +155,14 @@ func (o *Options) defaults() error {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	host, port, err := net.SplitHostPort(o.Addr)
-	if err != nil {
+	if err := idpproc.CheckAddr(o.Addr); err != nil {
 		return fmt.Errorf("dex: addr %q: %w", o.Addr, err)
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("dex: addr %q: must be a loopback IP such as 127.0.0.1", o.Addr)
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("dex: addr %q: bad port", o.Addr)
 	}
 	if o.ClientID == "" {
 		o.ClientID = "edgeauth"
 	}
 	if o.ClientSecret == "" {
-		o.ClientSecret = randomString(24)
+		o.ClientSecret = idpproc.RandomString(24)
 	}
 	if len(o.RedirectURIs) == 0 {
 		return errors.New("dex: at least one redirect URI is required")
@@ -270,12 +261,12 @@ func start(ctx context.Context, o Options, passwords []staticPassword) (*Server,
 		return nil, fmt.Errorf("dex: write config: %w", err)
 	}
 
-	s.out = &lineLogger{log: o.Logger}
+	s.out = &idpproc.LineLogger{Log: o.Logger, Source: "dex", Keep: 1}
 	s.cmd = exec.Command(o.Binary, "serve", cfgPath)
 	s.cmd.Dir = s.dir
 	s.cmd.Stdout = s.out
 	s.cmd.Stderr = s.out
-	s.cmd.SysProcAttr = procAttr()
+	s.cmd.SysProcAttr = idpproc.ProcAttr()
 	if err := s.cmd.Start(); err != nil {
 		_ = os.RemoveAll(s.dir)
 		return nil, fmt.Errorf("dex: start %s: %w", o.Binary, err)
@@ -367,7 +358,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 		}
 		select {
 		case <-s.exited:
-			return fmt.Errorf("%w before it was ready (%v): %s", ErrExited, s.waitErr, s.out.last())
+			return fmt.Errorf("%w before it was ready (%v): %s", ErrExited, s.waitErr, s.out.Last())
 		case <-ctx.Done():
 			return fmt.Errorf("dex: not ready at %s: %w (last error: %w)", s.Issuer, ctx.Err(), err)
 		case <-tick.C:
@@ -435,62 +426,8 @@ func (s *Server) get(ctx context.Context, u string) ([]byte, error) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		adminErr := s.closeAdmin()
-		select {
-		case <-s.exited:
-		default:
-			_ = terminate(s.cmd.Process)
-			select {
-			case <-s.exited:
-			case <-time.After(5 * time.Second):
-				_ = s.cmd.Process.Kill()
-				<-s.exited
-			}
-		}
+		idpproc.Stop(s.cmd.Process, s.exited, 5*time.Second)
 		s.closeErr = errors.Join(adminErr, os.RemoveAll(s.dir))
 	})
 	return s.closeErr
-}
-
-// lineLogger turns Dex's output into one log record per line and keeps the
-// last line for start-up errors.
-type lineLogger struct {
-	log *slog.Logger
-
-	mu       sync.Mutex
-	buf      []byte
-	lastLine string
-}
-
-func (l *lineLogger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			break
-		}
-		line := string(bytes.TrimSpace(l.buf[:i]))
-		l.buf = l.buf[i+1:]
-		if line != "" {
-			l.lastLine = line
-			l.log.Debug("dex", "line", line)
-		}
-	}
-	return len(p), nil
-}
-
-func (l *lineLogger) last() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.lastLine == "" {
-		return "no output"
-	}
-	return l.lastLine
-}
-
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2"
 
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 	"github.com/edgeauth/edgeauth/shared/config"
 )
 
@@ -86,7 +87,7 @@ func TestDexLogin(t *testing.T) {
 		t.Run(u.Email, func(t *testing.T) {
 			client := newJarClient(t)
 			verifier := oauth2.GenerateVerifier()
-			state, nonce := randomString(16), randomString(16)
+			state, nonce := idpproc.RandomString(16), idpproc.RandomString(16)
 			authURL := conf.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.SetAuthURLParam("nonce", nonce))
 
 			loc, err := s.Login(ctx, client, authURL, u)

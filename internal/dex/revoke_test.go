@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 )
 
 // revokeRequest describes one call to the revocation endpoint.
@@ -82,7 +84,7 @@ func dexLogin(t *testing.T, s *Server, conf *oauth2.Config, u User) *oauth2.Toke
 	t.Helper()
 	ctx := context.WithValue(t.Context(), oauth2.HTTPClient, &http.Client{Timeout: 10 * time.Second})
 	verifier := oauth2.GenerateVerifier()
-	back, err := s.Login(ctx, newJarClient(t), conf.AuthCodeURL(randomString(16), oauth2.S256ChallengeOption(verifier)), u)
+	back, err := s.Login(ctx, newJarClient(t), conf.AuthCodeURL(idpproc.RandomString(16), oauth2.S256ChallengeOption(verifier)), u)
 	if err != nil {
 		t.Fatalf("Login %s: %v", u.Email, err)
 	}

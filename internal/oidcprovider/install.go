@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 )
 
 // Version is the oidc-provider release pinned in js/package.json and
@@ -140,8 +142,8 @@ func Install(ctx context.Context, npm, cacheDir string) (string, error) {
 	// ctx ends.
 	cmd := exec.CommandContext(ctx, npmPath, "ci", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
 	cmd.Dir = tmp
-	cmd.SysProcAttr = groupAttr()
-	cmd.Cancel = func() error { return killGroup(cmd.Process) }
+	cmd.SysProcAttr = idpproc.GroupAttr()
+	cmd.Cancel = func() error { return idpproc.KillGroup(cmd.Process) }
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("oidcprovider: npm ci in %s: %w: %s", tmp, err, bytes.TrimSpace(out))
 	}

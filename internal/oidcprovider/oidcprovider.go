@@ -21,8 +21,6 @@ package oidcprovider
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +38,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/dex"
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 )
 
 // ErrExited means node stopped before the provider was ready.
@@ -181,7 +180,7 @@ type Server struct {
 	dir     string
 	exited  chan struct{} // closed once cmd.Wait returns
 	waitErr error         // valid after exited is closed
-	stderr  *lineLogger
+	stderr  *idpproc.LineLogger
 
 	closeOnce sync.Once
 	closeErr  error
@@ -222,21 +221,14 @@ func (o *Options) defaults() error {
 	if o.Addr == "" {
 		o.Addr = "127.0.0.1:0"
 	}
-	host, port, err := net.SplitHostPort(o.Addr)
-	if err != nil {
+	if err := idpproc.CheckAddr(o.Addr); err != nil {
 		return fmt.Errorf("oidcprovider: addr %q: %w", o.Addr, err)
-	}
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("oidcprovider: addr %q: must be a loopback IP such as 127.0.0.1", o.Addr)
-	}
-	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return fmt.Errorf("oidcprovider: addr %q: bad port", o.Addr)
 	}
 	if o.ClientID == "" {
 		o.ClientID = "edgeauth"
 	}
 	if o.ClientSecret == "" {
-		o.ClientSecret = randomString(24)
+		o.ClientSecret = idpproc.RandomString(24)
 	}
 	if o.PublicClientID == "" {
 		o.PublicClientID = "edgeauth-public"
@@ -382,7 +374,7 @@ func (o Options) nodeConfig(modules, adminToken string) nodeConfig {
 	confidential, public := o.clients()
 	c := nodeConfig{
 		Host: host, Port: p, ModulesDir: modules, AdminToken: adminToken,
-		CookieKeys:           []string{randomString(32), randomString(32)},
+		CookieKeys:           []string{idpproc.RandomString(32), idpproc.RandomString(32)},
 		Clients:              []clientMetadata{metadata(confidential, "client_secret_basic"), metadata(public, "none")},
 		AccessTokenAlg:       o.AccessTokenAlg,
 		IDTokenTTL:           int64(o.IDTokenTTL / time.Second),
@@ -418,7 +410,7 @@ func start(ctx context.Context, o Options, node, modules string) (*Server, error
 	s := &Server{
 		Users: o.Users, Resources: o.Resources,
 		IDTokenAlg: o.IDTokenAlg, AccessTokenAlg: o.AccessTokenAlg,
-		client: o.HTTPClient, log: o.Logger, adminToken: randomString(24),
+		client: o.HTTPClient, log: o.Logger, adminToken: idpproc.RandomString(24),
 		exited: make(chan struct{}),
 	}
 	s.Confidential, s.Public = o.clients()
@@ -431,12 +423,12 @@ func start(ctx context.Context, o Options, node, modules string) (*Server, error
 		return nil, err
 	}
 	ready := &readyWriter{log: o.Logger, ready: make(chan string, 1)}
-	s.stderr = &lineLogger{log: o.Logger}
+	s.stderr = &idpproc.LineLogger{Log: o.Logger, Source: "oidc-provider", Keep: 6}
 	s.cmd = exec.Command(node, filepath.Join(s.dir, "server.mjs"), filepath.Join(s.dir, "config.json"))
 	s.cmd.Dir = s.dir
 	s.cmd.Stdout = ready
 	s.cmd.Stderr = s.stderr
-	s.cmd.SysProcAttr = procAttr()
+	s.cmd.SysProcAttr = idpproc.ProcAttr()
 	// node exits when this pipe closes: on Close, or when this process dies.
 	if s.stdin, err = s.cmd.StdinPipe(); err != nil {
 		_ = os.RemoveAll(s.dir)
@@ -454,7 +446,7 @@ func start(ctx context.Context, o Options, node, modules string) (*Server, error
 	case s.Issuer = <-ready.ready:
 	case <-s.exited:
 		_ = s.Close()
-		return nil, fmt.Errorf("%w before it was ready (%v): %s", ErrExited, s.waitErr, s.stderr.last())
+		return nil, fmt.Errorf("%w before it was ready (%v): %s", ErrExited, s.waitErr, s.stderr.Last())
 	case <-ctx.Done():
 		_ = s.Close()
 		return nil, fmt.Errorf("oidcprovider: not ready: %w", ctx.Err())
@@ -575,17 +567,7 @@ func (s *Server) do(req *http.Request) ([]byte, error) {
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		_ = s.stdin.Close()
-		select {
-		case <-s.exited:
-		default:
-			_ = terminate(s.cmd.Process)
-			select {
-			case <-s.exited:
-			case <-time.After(5 * time.Second):
-				_ = s.cmd.Process.Kill()
-				<-s.exited
-			}
-		}
+		idpproc.Stop(s.cmd.Process, s.exited, 5*time.Second)
 		s.closeErr = os.RemoveAll(s.dir)
 	})
 	return s.closeErr
@@ -623,53 +605,4 @@ func (w *readyWriter) Write(p []byte) (int, error) {
 			w.log.Debug("oidc-provider", "line", string(line))
 		}
 	}
-}
-
-// lineLogger turns node's stderr into one log record per line and keeps the
-// last few lines for start-up errors (node ends a crash report with its
-// version, so the last line alone says little).
-type lineLogger struct {
-	log *slog.Logger
-
-	mu    sync.Mutex
-	buf   []byte
-	lines []string // the last keepLines lines
-}
-
-const keepLines = 6
-
-func (l *lineLogger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	for {
-		i := bytes.IndexByte(l.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := string(bytes.TrimSpace(l.buf[:i]))
-		l.buf = l.buf[i+1:]
-		if line != "" {
-			l.lines = append(l.lines, line)
-			if len(l.lines) > keepLines {
-				l.lines = l.lines[1:]
-			}
-			l.log.Debug("oidc-provider", "line", line)
-		}
-	}
-}
-
-func (l *lineLogger) last() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.lines) == 0 {
-		return "no output"
-	}
-	return strings.Join(l.lines, " | ")
-}
-
-func randomString(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/lestrrat-go/jwx/v3/jwt"
 	"golang.org/x/oauth2"
 
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 	"github.com/edgeauth/edgeauth/shared/lambdafn"
 )
 
@@ -119,8 +120,8 @@ type session struct {
 func login(t *testing.T, s *Server, c Client, u User, resource string, extra ...oauth2.AuthCodeOption) session {
 	t.Helper()
 	conf := s.OAuth2Config(c, testRedirect)
-	se := session{client: newJarClient(t), verifier: oauth2.GenerateVerifier(), nonce: randomString(12)}
-	state := randomString(12)
+	se := session{client: newJarClient(t), verifier: oauth2.GenerateVerifier(), nonce: idpproc.RandomString(12)}
+	state := idpproc.RandomString(12)
 	opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(se.verifier), oauth2.SetAuthURLParam("nonce", se.nonce), ConsentPrompt()}, extra...)
 	if resource != "" {
 		conf.Scopes = append(conf.Scopes, "api:read")

@@ -3,12 +3,11 @@ package oidcprovider
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/dex"
+	"github.com/edgeauth/edgeauth/internal/idpproc"
 )
 
 // StartForTest starts the provider for a test and stops it in t.Cleanup.
@@ -42,26 +41,7 @@ func StartForTest(t testing.TB, o Options) *Server {
 		t.Skipf("oidc-provider unavailable (npm ci failed; run scripts/ensure-node.sh): %v", err)
 	}
 	if o.Logger == nil {
-		o.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Logger = idpproc.TestLogger(t)
 	}
-	startCtx, cancelStart := context.WithTimeout(ctx, 30*time.Second)
-	defer cancelStart()
-	s, err := Start(startCtx, o)
-	if err != nil {
-		t.Fatalf("oidcprovider.Start: %v", err)
-	}
-	// Close waits for node to exit, so nothing logs after the test ends.
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("oidcprovider.Close: %v", err)
-		}
-	})
-	return s
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+	return idpproc.StartForTest(ctx, t, "oidcprovider", func(ctx context.Context) (*Server, error) { return Start(ctx, o) })
 }

@@ -44,9 +44,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/edgeauth/edgeauth/functions/check-auth/checkauth"
-	"github.com/edgeauth/edgeauth/functions/parse-callback/parsecallback"
-	"github.com/edgeauth/edgeauth/functions/sign-out/signout"
 	"github.com/edgeauth/edgeauth/internal/demo"
 	"github.com/edgeauth/edgeauth/internal/dex"
 	"github.com/edgeauth/edgeauth/internal/localedge"
@@ -174,26 +171,17 @@ func (w workload) run(root, edgeConfig, site string) (counts, error) {
 	advance := func() { mu.Lock(); now = now.Add(w.interval); mu.Unlock() }
 
 	deps := lambdafn.Deps{Config: cfg, Now: clock, Logger: slog.New(slog.DiscardHandler), HTTPClient: &http.Client{Timeout: time.Second}}
-	ca, err := checkauth.New(deps)
+	funcs, err := demo.InProcessFunctions(deps)
 	if err != nil {
 		return c, err
 	}
-	pc, err := parsecallback.New(deps)
-	if err != nil {
-		return c, err
-	}
-	so, err := signout.New(deps)
-	if err != nil {
-		return c, err
-	}
+	// Count the Lambda@Edge invocations of check-auth, the one on the
+	// request path.
 	var lambda atomic.Int64
-	funcs := map[string]localedge.Function{
-		"check-auth": func(ctx context.Context, ev edge.Event) (edge.Result, error) {
-			lambda.Add(1)
-			return ca.Handle(ctx, ev)
-		},
-		"parse-callback": pc.Handle,
-		"sign-out":       so.Handle,
+	checkAuth := funcs["check-auth"]
+	funcs["check-auth"] = func(ctx context.Context, ev edge.Event) (edge.Result, error) {
+		lambda.Add(1)
+		return checkAuth(ctx, ev)
 	}
 	lc, err := localedge.LoadConfig(edgeConfig)
 	if err != nil {
