@@ -189,14 +189,35 @@ func TestViewerRequestEventRepeats(t *testing.T) {
 	}
 }
 
-// TestCombinedViewerFunctionsRefused: CloudFront does not combine a
-// CloudFront Function with a Lambda@Edge function at viewer-request.
+// TestCombinedViewerFunctionsRefused: CloudFront does not combine
+// CloudFront Functions and Lambda@Edge in viewer events, whichever viewer
+// event each is at ("Restrictions on all edge functions"); a Lambda@Edge
+// function at origin-request beside them is allowed.
 func TestCombinedViewerFunctionsRefused(t *testing.T) {
-	cfg := dirConfig(ViewerRequest)
-	cfg.CloudFrontFunctions = map[string]CloudFrontFunction{"viewer": {Code: viewerRequestJS}}
-	cfg.Behaviors[0].ViewerRequestFunction = "viewer"
-	if _, err := New(cfg, map[string]Function{"f": passThrough}, nil); !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "does not combine") {
-		t.Errorf("New = %v, want the combination refused", err)
+	for _, tt := range []struct {
+		cf, lambda string
+		refused    bool
+	}{
+		{ViewerRequest, ViewerRequest, true},
+		{ViewerResponse, ViewerRequest, true},
+		{ViewerRequest, OriginRequest, false},
+		{ViewerResponse, OriginRequest, false},
+	} {
+		cfg := dirConfig(tt.lambda)
+		cfg.CloudFrontFunctions = map[string]CloudFrontFunction{"viewer": {Code: viewerRequestJS}}
+		if tt.cf == ViewerRequest {
+			cfg.Behaviors[0].ViewerRequestFunction = "viewer"
+		} else {
+			cfg.Behaviors[0].ViewerResponseFunction = "viewer"
+		}
+		s, err := New(cfg, map[string]Function{"f": passThrough}, nil)
+		if s != nil {
+			_ = s.Close()
+		}
+		refused := errors.Is(err, ErrInvalidConfig) && strings.Contains(err.Error(), "does not combine")
+		if refused != tt.refused {
+			t.Errorf("CloudFront Function at %s, Lambda@Edge at %s: New = %v, want refused %v", tt.cf, tt.lambda, err, tt.refused)
+		}
 	}
 }
 

@@ -412,8 +412,13 @@ func (c *Config) checkFunctions(field string, b *Behavior) error {
 			return fieldErr(a.field, "no CloudFront Function %q in cloudfrontFunctions", a.name)
 		}
 	}
-	if b.ViewerRequestFunction != "" && b.Function != "" && b.EventType == ViewerRequest {
-		return fieldErr(field, "CloudFront does not combine a CloudFront Function and Lambda@Edge at viewer-request "+
+	// "You can't combine CloudFront Functions and Lambda@Edge in viewer
+	// events (viewer request and viewer response)": either kind at either
+	// viewer event rules out the other kind at both. (Lambda@Edge runs here
+	// at viewer-request or origin-request only.)
+	cfViewer := b.ViewerRequestFunction != "" || b.ViewerResponseFunction != ""
+	if cfViewer && b.Function != "" && b.EventType == ViewerRequest {
+		return fieldErr(field, "CloudFront does not combine CloudFront Functions and Lambda@Edge in viewer events "+
 			"(\"Restrictions on all edge functions\"): move function %q to origin-request", b.Function)
 	}
 	return nil
