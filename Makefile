@@ -60,7 +60,7 @@ bench:
 
 ## fuzz: every fuzz target for FUZZTIME (make fuzz FUZZTIME=30s), or those whose name matches FUZZ (make fuzz FUZZ=FuzzFastPathAgreesWithJWX FUZZTIME=10m)
 fuzz:
-	@scripts/fuzz.sh $(or $(FUZZTIME),5s) $(FUZZ)
+	@scripts/fuzz.sh $(or $(FUZZTIME),5s) '$(FUZZ)'
 
 ## run: the demo — local edge on http://localhost:8080 with Dex and the demo site (IDP=oidc-provider for panva's oidc-provider, CONFIG= for your own IdP, EDGE= for another edge config: a file, or aws / viewer for testdata/demo/localedge-aws.json / localedge-viewer.json, INVOKE=runtime-api)
 run: $(if $(filter oidc-provider,$(IDP)),node,dex) build
